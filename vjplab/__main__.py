@@ -1,0 +1,5 @@
+import sys
+
+from vjplab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""Run the asv suite in the current Python environment, labelled with the JAX that is installed.
+
+asv 0.6's ``--python=same`` stamps results with whatever the config's matrix claims. So the main
+job writes a derived config (under ``.asv/``, never into the results) whose only matrix entry is
+the jax and jaxlib versions imported here, and passes the same versions to every benchmark
+process, which refuses to run if it imports anything else. Results go to asv's results
+directory; only asv writes there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jaxlib
+
+from vjplab.grid import GRIDS
+
+JAX_LABEL_ENV = "VJPLAB_JAX_LABEL"
+JAXLIB_LABEL_ENV = "VJPLAB_JAXLIB_LABEL"
+
+
+def repo_root() -> Path:
+    """The directory holding asv.conf.json (the checkout this package was installed from)."""
+    for candidate in (Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[1]):
+        if (candidate / "asv.conf.json").is_file():
+            return candidate
+    raise ValueError("no asv.conf.json found in the current directory, its parents, or beside "
+                     "the vjplab package; run from a vjplab checkout")
+
+
+def read_asv_config(root: Path) -> dict:
+    """asv.conf.json allows // comments; strip whole-line comments before parsing."""
+    text = (root / "asv.conf.json").read_text()
+    return json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE))
+
+
+def installed_labels() -> dict[str, str]:
+    """The jax and jaxlib versions this interpreter actually imports."""
+    return {"jax": jax.__version__, "jaxlib": jaxlib.__version__}
+
+
+def current_environment_config(root: Path) -> Path:
+    """Write ``.asv/current-environment.conf.json`` for benchmarking this interpreter."""
+    conf = read_asv_config(root)
+    labels = installed_labels()
+    for key in ("repo", "benchmark_dir", "env_dir", "results_dir", "html_dir"):
+        conf[key] = str((root / conf[key]).resolve())
+    # A one-entry matrix: the vjplab-existing environment (vjplab.asv_labelled) checks it
+    # against this interpreter, asv stamps it into the results' params (jax, jaxlib), and the
+    # env_nobuild labels reach every benchmark process, which checks them again.
+    conf["matrix"] = {
+        "req": {"jax": [labels["jax"]], "jaxlib": [labels["jaxlib"]]},
+        "env_nobuild": {JAX_LABEL_ENV: [labels["jax"]], JAXLIB_LABEL_ENV: [labels["jaxlib"]]},
+    }
+    conf.pop("include", None)
+    conf.pop("exclude", None)
+    path = root / ".asv" / "current-environment.conf.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(conf, indent=2))
+    return path
+
+
+def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+    print("$ " + shlex.join(cmd), flush=True)
+    subprocess.run(cmd, env=env, cwd=cwd, check=True)
+
+
+def git_head(root: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def bench_current_environment(grid: str = "default", machine: str | None = None,
+                              bench: str | None = None, publish: bool = True) -> Path:
+    """Benchmark this interpreter on ``grid``, save results, publish; return the html index."""
+    if grid not in GRIDS:
+        raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
+    root = repo_root()
+    config = current_environment_config(root)
+    labels = installed_labels()
+    env = dict(os.environ, VJPLAB_GRID=grid)
+    asv = [sys.executable, "-m", "asv"]
+    machine_args = ["--machine", machine] if machine else []
+    started = time.perf_counter()
+    _run(asv + ["machine", "--yes", "--config", str(config)] + machine_args, env, root)
+    run = [sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
+           "--environment", f"vjplab-existing:{sys.executable}", "--set-commit-hash", git_head(root), "--launch-method", "spawn",
+                 "--show-stderr"] + machine_args
+    if bench:
+        run += ["--bench", bench]
+    print(f"benchmarking jax {labels['jax']} / jaxlib {labels['jaxlib']} on the {grid!r} grid",
+          flush=True)
+    _run(run, env, root)
+    print(f"asv run took {time.perf_counter() - started:.0f} s", flush=True)
+    html = Path(read_asv_config(root)["html_dir"])
+    html = (root / html).resolve()
+    if publish:
+        _run(asv + ["publish", "--config", str(config)], env, root)
+        print(f"dashboard: {html / 'index.html'}  (or: python -m asv preview --config "
+              f"{config})", flush=True)
+    return html / "index.html"
