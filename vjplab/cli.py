@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from vjplab.grid import GRIDS
 
@@ -24,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--machine", help="asv machine name (default: this host's name)")
     bench.add_argument("--bench", help="regex selecting benchmarks (asv run --bench)")
     bench.add_argument("--no-publish", action="store_true", help="skip asv publish")
+    bench.add_argument("--output-dir", type=Path,
+                       help="put results, html and the derived config here instead of .asv/")
 
     sub.add_parser("list", help="registered families and strategies")
     return parser
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         from vjplab.suite import bench_current_environment
 
         bench_current_environment(grid=args.grid, machine=args.machine, bench=args.bench,
-                                  publish=not args.no_publish)
+                                  publish=not args.no_publish, output_dir=args.output_dir)
     elif args.command == "list":
         import vjplab
 

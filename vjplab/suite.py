@@ -47,12 +47,20 @@ def installed_labels() -> dict[str, str]:
     return {"jax": jax.__version__, "jaxlib": jaxlib.__version__}
 
 
-def current_environment_config(root: Path) -> Path:
-    """Write ``.asv/current-environment.conf.json`` for benchmarking this interpreter."""
+def current_environment_config(root: Path, output_dir: Path | None = None) -> Path:
+    """Write the derived asv config for benchmarking this interpreter; return its path.
+
+    It lives at ``.asv/current-environment.conf.json``, or inside ``output_dir`` when given, in
+    which case results, html and env directories go there too (tests use this).
+    """
     conf = read_asv_config(root)
     labels = installed_labels()
     for key in ("repo", "benchmark_dir", "env_dir", "results_dir", "html_dir"):
         conf[key] = str((root / conf[key]).resolve())
+    if output_dir is not None:
+        output_dir = output_dir.resolve()
+        for key, sub in (("env_dir", "env"), ("results_dir", "results"), ("html_dir", "html")):
+            conf[key] = str(output_dir / sub)
     # A one-entry matrix: the vjplab-existing environment (vjplab.asv_labelled) checks it
     # against this interpreter, asv stamps it into the results' params (jax, jaxlib), and the
     # env_nobuild labels reach every benchmark process, which checks them again.
@@ -62,7 +70,7 @@ def current_environment_config(root: Path) -> Path:
     }
     conf.pop("include", None)
     conf.pop("exclude", None)
-    path = root / ".asv" / "current-environment.conf.json"
+    path = (output_dir or root / ".asv") / "current-environment.conf.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(conf, indent=2))
     return path
@@ -79,12 +87,13 @@ def git_head(root: Path) -> str:
 
 
 def bench_current_environment(grid: str = "default", machine: str | None = None,
-                              bench: str | None = None, publish: bool = True) -> Path:
+                              bench: str | None = None, publish: bool = True,
+                              output_dir: Path | None = None) -> Path:
     """Benchmark this interpreter on ``grid``, save results, publish; return the html index."""
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
     root = repo_root()
-    config = current_environment_config(root)
+    config = current_environment_config(root, output_dir)
     labels = installed_labels()
     env = dict(os.environ, VJPLAB_GRID=grid)
     asv = [sys.executable, "-m", "asv"]
@@ -100,8 +109,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
           flush=True)
     _run(run, env, root)
     print(f"asv run took {time.perf_counter() - started:.0f} s", flush=True)
-    html = Path(read_asv_config(root)["html_dir"])
-    html = (root / html).resolve()
+    html = Path(json.loads(config.read_text())["html_dir"])
     if publish:
         _run(asv + ["publish", "--config", str(config)], env, root)
         print(f"dashboard: {html / 'index.html'}  (or: python -m asv preview --config "

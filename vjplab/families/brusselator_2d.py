@@ -45,8 +45,8 @@ with ``(Lap_k)_{pq} = 2 w_0`` at q = p and ``w_o`` at q = p + o e_a (a in {0, 1}
 The pattern is the plus stencil in the diagonal blocks plus the diagonal of the off-diagonal
 blocks. Entries can be numerically zero at special inputs: ``u[p] = 0`` zeroes both ``u^2`` entries,
 ``2 u v = B + 1 - 2 alpha w_0`` or ``2 u v = B`` zero a diagonal entry, and for large k the far
-weights ``w_o ~ 4^-k`` underflow to zero (in float32 from about k = 60, in float64 from about
-k = 500); ``sparsity_coo`` lists them all anyway.
+weights (``|w_k| ~ 4^-k``) underflow: ``alpha w_k`` is exactly zero in float32 from k = 70
+(n >= 141) and in float64 from k = 531; ``sparsity_coo`` lists them all anyway.
 
 Adjoint (the hand-written VJP). ``Lap_k`` is symmetric on the periodic grid (``w_{-o} = w_o``),
 so ``Lap_k^T = Lap_k``; for ``c = concat(c_u.ravel(), c_v.ravel())``::

@@ -31,8 +31,9 @@ to the unknown columns (``A_{i,i+j} = a_j / h``, ``B_{i,i+j} = b_j / h^2`` for
 The pattern is the band ``|i - j| <= k`` clipped to ``[0, N)``. Every band entry is structurally
 nonzero; one is numerically zero only (i) at special inputs (``u_i = 2 nu / (j h)`` for an
 off-diagonal, or ``(D1 ũ)_i = nu b_0 / h^2`` on the diagonal) or (ii) for large k, because
-``r_k ≈ sqrt(pi k) 4^(-k)``: the outermost weights underflow to 0 from about k = 65 in float32
-(subnormal from k ≈ 60; GPUs flush those to zero) and k = 515 in float64.
+``r_k ≈ sqrt(pi k) 4^(-k)``: the outermost weights underflow to 0 from about k = 76 in float32
+(subnormal from about k = 64, which GPUs flush to zero) and k = 530 in float64 (subnormal from
+about k = 512); the exact thresholds shift a little with N through h.
 
 Locality: ``1 <= k <= N // 2`` (the stencil of the middle row spans at most the whole grid plus
 its ghosts), so N >= 2.
