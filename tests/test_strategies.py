@@ -71,3 +71,9 @@ def test_memory_budget_env(monkeypatch):
     monkeypatch.setenv("VJPLAB_MEMORY_BUDGET_BYTES", "lots")
     with pytest.raises(ValueError, match="positive integer"):
         vjplab.memory_budget_bytes()
+
+
+def test_dense_control_workspace_counts_for_every_strategy():
+    p = vjplab.problem("dense_control", 100_000, 1)  # W alone would be 40 GB
+    for name in vjplab.strategies():
+        assert "budget" in STRATEGIES[name].infeasible_reason(p)

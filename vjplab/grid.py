@@ -20,8 +20,8 @@ class Grid:
 
 
 GRIDS: dict[str, Grid] = {
-    "default": Grid("default", dimensions=(100, 1_000, 10_000, 100_000),
-                    large_dimensions=(1_000_000,), localities=(1, 4, 16)),
+    "default": Grid("default", dimensions=(100, 1_000, 10_000),
+                    large_dimensions=(100_000, 1_000_000), localities=(1, 4, 16)),
     "smoke": Grid("smoke", dimensions=(100,), large_dimensions=(10_000,), localities=(1,)),
 }
 

@@ -74,6 +74,10 @@ class Problem:
         pattern[rows, cols] = True
         return pattern
 
+    def workspace_bytes(self) -> int:
+        """Bytes that evaluating f itself needs beyond O(N) (e.g. dense_control's in-graph W)."""
+        return self._family.workspace_bytes(self.spec)
+
     def nnz(self) -> int:
         """Number of structural nonzeros of the Jacobian."""
         return len(self.sparsity_coo()[0])

@@ -80,6 +80,10 @@ class Family(abc.ABC):
     def sparsity_coo(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
         """Structural nonzeros of J (M x N) as (rows, cols), without duplicates."""
 
+    def workspace_bytes(self, spec: Spec) -> int:
+        """Bytes that evaluating f itself needs beyond O(N) (added to every strategy's need)."""
+        return 0
+
     def sample_input(self, spec: Spec, rng: np.random.Generator) -> np.ndarray:
         """A deterministic input for this seed; standard normal unless the family needs more."""
         return rng.standard_normal(spec.dimension)

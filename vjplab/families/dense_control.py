@@ -66,6 +66,10 @@ class DenseControl(Family):
         """Locality is ignored: every output already depends on all N inputs, so 0 <= k <= N."""
         return int(np.prod(grid_shape))
 
+    def workspace_bytes(self, spec: Spec) -> int:
+        """W (M x N) is formed in the graph on every call."""
+        return spec.out_size * spec.dimension * spec.dtype.itemsize
+
     def function(self, spec: Spec) -> Callable[[jax.Array], jax.Array]:
         a, b, scale = frequencies(spec)
 
