@@ -1,0 +1,105 @@
+"""The asv suite end to end: asv check, a real smoke-grid run that saves results, asv publish."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jaxlib
+import pytest
+
+import vjplab
+from vjplab.suite import current_environment_config, repo_root
+
+ROOT = repo_root()
+pytestmark = pytest.mark.slow
+
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, **kwargs)
+
+
+def test_asv_check_passes(tmp_path):
+    config = current_environment_config(ROOT, tmp_path)
+    out = run([sys.executable, "-m", "vjplab.asv_labelled", "check", "--config", str(config),
+               "-E", f"vjplab-existing:{sys.executable}"],
+              env=dict(os.environ, VJPLAB_GRID="smoke"))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> Path:
+    """One real `python -m vjplab bench --grid smoke` into a temporary directory."""
+    output = tmp_path_factory.mktemp("smoke")
+    out = run([sys.executable, "-m", "vjplab", "bench", "--grid", "smoke", "--output-dir",
+               str(output)])
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    return output
+
+
+def result_files(output: Path) -> list[dict]:
+    files = [f for f in glob.glob(str(output / "results" / "*" / "*.json"))
+             if not f.endswith("machine.json")]
+    return [json.loads(Path(f).read_text()) for f in files]
+
+
+def test_smoke_run_saves_labelled_results(smoke_run):
+    results = result_files(smoke_run)
+    assert len(results) == 1
+    data = results[0]
+    # Labelled with the versions that actually ran, not with asv.conf.json's matrix.
+    assert data["params"]["jax"] == jax.__version__
+    assert data["params"]["jaxlib"] == jaxlib.__version__
+    timed = data["results"]["bench_vjp.TimeVJP.time_vjp"]
+    values, params = timed[0], timed[1]
+    assert params[0] == [repr(f) for f in vjplab.families()]
+    assert params[1] == [repr(s) for s in vjplab.strategies()]
+    assert len(values) == len(vjplab.families()) * len(vjplab.strategies())
+    measured = [v for v in values if v is not None]
+    assert len(measured) == len(values), "every smoke combination should run"
+    assert all(0 < v < 1.0 for v in measured)
+    large = data["results"]["bench_vjp.TimeVJPLarge.time_vjp"]
+    assert all(v is not None and v > 0 for v in large[0])
+
+
+def test_smoke_run_publishes_dashboard(smoke_run):
+    html = smoke_run / "html"
+    assert (html / "index.html").is_file()
+    graphs = glob.glob(str(html / "graphs" / "**" / "bench_vjp.TimeVJP.time_vjp.json"),
+                       recursive=True)
+    assert graphs, "asv publish wrote no graph data"
+    series = json.loads(Path(graphs[0]).read_text())
+    assert len(series) >= 1 and series[0][1] is not None
+
+
+def test_environment_with_false_label_is_refused(tmp_path):
+    """The labelled environment refuses to start when the claimed jax is not the imported one."""
+    config = current_environment_config(ROOT, tmp_path)
+    conf = json.loads(config.read_text())
+    conf["matrix"]["req"]["jax"] = ["0.0.1"]
+    config.write_text(json.dumps(conf))
+    out = run([sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
+               "-E", f"vjplab-existing:{sys.executable}", "--set-commit-hash", "HEAD",
+               "--bench", "TimeVJP", "--quick"], env=dict(os.environ, VJPLAB_GRID="smoke"))
+    assert out.returncode != 0
+    assert "refusing" in out.stdout + out.stderr
+    assert not glob.glob(str(tmp_path / "results" / "*" / "*-*.json"))
+
+
+def test_benchmark_process_refuses_false_label(monkeypatch):
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.common import check_jax_label
+    finally:
+        sys.path.remove(str(ROOT))
+    check_jax_label()  # no claim: nothing to check
+    monkeypatch.setenv("VJPLAB_JAX_LABEL", jax.__version__)
+    check_jax_label()
+    monkeypatch.setenv("VJPLAB_JAX_LABEL", "0.0.1")
+    with pytest.raises(RuntimeError, match="refusing"):
+        check_jax_label()

@@ -1,0 +1,52 @@
+"""Every difference between JAX releases that vjplab touches, in one place.
+
+Checked against jax 0.4.31, 0.5.3 and 0.10.2:
+* ``Compiled.cost_analysis()`` returns a list holding one dict before 0.5.0, a dict after.
+* ``Compiled.memory_analysis()`` returns ``CompiledMemoryStats`` (or None where a backend has
+  none); ``peak_memory_in_bytes`` exists only in newer releases.
+* ``jax.clear_caches`` exists in every supported release (>= 0.4.31).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+
+def cost_analysis(compiled: Any) -> dict[str, float] | None:
+    """XLA's cost analysis of a ``jax.stages.Compiled`` as one dict (None if unavailable)."""
+    try:
+        analysis = compiled.cost_analysis()
+    except (AttributeError, NotImplementedError, RuntimeError):
+        return None
+    if isinstance(analysis, (list, tuple)):
+        analysis = analysis[0] if analysis else None
+    return dict(analysis) if analysis else None
+
+
+def memory_analysis(compiled: Any) -> Any | None:
+    """XLA's memory analysis (``CompiledMemoryStats``) of a compiled function, if provided."""
+    try:
+        return compiled.memory_analysis()
+    except (AttributeError, NotImplementedError, RuntimeError):
+        return None
+
+
+def clear_caches() -> None:
+    """Drop JAX's in-memory tracing/lowering/compilation caches."""
+    jax.clear_caches()
+
+
+def disable_persistent_compilation_cache() -> None:
+    """Make sure compile-time measurements never read a compilation cache from disk."""
+    for option, value in (("jax_enable_compilation_cache", False),
+                          ("jax_compilation_cache_dir", None)):
+        try:
+            jax.config.update(option, value)
+        except (AttributeError, KeyError, ValueError, TypeError):
+            pass
+
+
+def backend_name() -> str:
+    return jax.default_backend()

@@ -1,0 +1,7 @@
+"""Metrics of one prepared VJP beyond one call's wall time (see README, "Metrics")."""
+
+from vjplab.measure.timing import TimingStats, device_time, reference_latency
+from vjplab.measure.xla import XLAStats, compile_seconds, xla_stats
+
+__all__ = ["TimingStats", "device_time", "reference_latency", "XLAStats", "compile_seconds",
+           "xla_stats"]
