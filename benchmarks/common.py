@@ -1,31 +1,21 @@
-"""The one base class of the suite: setup prepares (builds, compiles, warms) the VJP.
+"""The base class of the benchmarks that run a VJP: setup prepares (builds, compiles, warms) it.
 
-Subclasses only declare ``params`` and a ``time_`` method. Parameter values come from the
-registries and the grid named by VJPLAB_GRID, so a new family or strategy needs no edit here.
+Subclasses only declare ``sweep`` and a ``time_``/``peakmem_`` method. Parameter values come
+from the catalog and the grid named by VJPLAB_GRID, so a new family or strategy needs no edit
+here. JAX is imported inside setup, after the cheap checks, never at import time.
 """
 
 from __future__ import annotations
 
 import os
 
-import jax
-import jaxlib
+from vjplab.grid import Sweep
 
-import vjplab
-from vjplab.families import FAMILIES
-from vjplab.grid import active_grid
-from vjplab.prepared import PreparedVJP, prepare
-from vjplab.strategies import STRATEGIES
-
-GRID = active_grid()
-FAMILY_NAMES: list[str] = vjplab.families()
-STRATEGY_NAMES: list[str] = vjplab.strategies()
-#: Strategies that never form the dense Jacobian: the only ones run at GRID.large_dimensions.
-SCALABLE_STRATEGY_NAMES: list[str] = [s for s in STRATEGY_NAMES if not STRATEGIES[s].dense]
+from .params import PARAM_NAMES, sweep_params
 
 
 class VJPBenchmark:
-    """Base class over (family, strategy, dimension, locality).
+    """Base class over (family, strategy, dimension, locality) of a grid sweep.
 
     Timing protocol: asv re-runs ``setup`` before each sample, so setup only fetches the cached
     PreparedVJP (compiled and run once on first use; compilation is never timed). ``number`` is
@@ -34,7 +24,8 @@ class VJPBenchmark:
     short warm-up; one round per environment keeps the default grid within its time budget.
     """
 
-    param_names = ["family", "strategy", "dimension", "locality"]
+    sweep: Sweep
+    param_names = PARAM_NAMES
     number = 1
     repeat = (3, 100, 0.3)
     min_run_count = 3
@@ -42,13 +33,18 @@ class VJPBenchmark:
     rounds = 1
     timeout = 300.0
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.params = sweep_params(cls.sweep)
+
     def setup(self, family: str, strategy: str, dimension: int, locality: int) -> None:
+        reason = self.sweep.skip_reason(family, strategy, dimension, locality)
+        if reason:
+            raise NotImplementedError(reason)
         check_jax_label()
-        if not FAMILIES[family].uses_locality and locality != GRID.localities[0]:
-            raise NotImplementedError(
-                f"{family} ignores locality; it is measured at locality={GRID.localities[0]} only"
-            )
-        self.prepared: PreparedVJP = prepare(family, strategy, dimension, locality)
+        from vjplab.prepared import prepare
+
+        self.prepared = prepare(family, strategy, dimension, locality)
 
 
 def check_jax_label() -> None:
@@ -58,6 +54,9 @@ def check_jax_label() -> None:
     asv.conf.json, and by ``python -m vjplab bench``). A RuntimeError makes asv record a failure
     instead of a mislabelled result.
     """
+    import jax
+    import jaxlib
+
     for env_var, module in (("VJPLAB_JAX_LABEL", jax), ("VJPLAB_JAXLIB_LABEL", jaxlib)):
         claimed = os.environ.get(env_var)
         if claimed and claimed != module.__version__:

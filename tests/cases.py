@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import vjplab
-from vjplab.families import FAMILIES
+from vjplab.family import FAMILIES
 
 SMALL_DIMENSIONS = (1, 2, 3, 5, 8, 18, 33, 64, 128)
 

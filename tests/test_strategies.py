@@ -8,7 +8,7 @@ import pytest
 
 import vjplab
 from tests.cases import CASES
-from vjplab.strategies import STRATEGIES
+from vjplab.strategy import STRATEGIES
 
 # One representative case per family keeps float32 checks quick; float64 runs them all.
 FIRST_CASE_PER_FAMILY = list({name: (name, n, k) for name, n, k in reversed(CASES)}.values())

@@ -12,9 +12,9 @@ from typing import Callable
 
 import jax
 
-from vjplab.families import FAMILIES
-from vjplab.problem import Problem, nearest_dimension, problem
-from vjplab.strategies import STRATEGIES
+from vjplab.family import FAMILIES
+from vjplab.problems import Problem, nearest_dimension, problem
+from vjplab.strategy import STRATEGIES
 
 
 class Infeasible(NotImplementedError):

@@ -18,8 +18,8 @@ import jax
 
 from vjplab import compat
 from vjplab.prepared import PreparedVJP
-from vjplab.problem import problem as make_problem
-from vjplab.strategies import STRATEGIES
+from vjplab.problems import problem as make_problem
+from vjplab.strategy import STRATEGIES
 
 
 def compile_seconds(prepared: PreparedVJP) -> float:

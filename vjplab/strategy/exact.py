@@ -5,7 +5,7 @@ It is the floor: a VJP strategy cannot do less work than the closed-form adjoint
 
 from __future__ import annotations
 
-from vjplab.strategies.base import Strategy, register_strategy
+from vjplab.strategy.base import Strategy, register_strategy
 
 
 def _exact_memory(problem) -> int:

@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vjplab.families import FAMILIES
-from vjplab.families.base import Family, Spec
+from vjplab.family import FAMILIES
+from vjplab.family.base import Family, Spec
 
 #: dtype names accepted by ``problem``.
 DTYPES: tuple[str, ...] = ("float32", "float64")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from vjplab.strategies.base import Strategy, register_strategy
+from vjplab.strategy.base import Strategy, register_strategy
 
 #: Residual arrays kept by reverse mode for a radius-k stencil: about one per stencil tap plus
 #: the primal output and the cotangents (an estimate used only for the memory budget).

@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from vjplab.families.base import Family, Spec, register_family
+from vjplab.family.base import Family, Spec, register_family
 
 #: Smallest grid side: k = 1 needs two points per axis.
 MIN_SIDE: int = 2

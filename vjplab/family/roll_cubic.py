@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from vjplab.families.base import Family, Spec, periodic_band_coo, register_family
+from vjplab.family.base import Family, Spec, periodic_band_coo, register_family
 
 
 @register_family

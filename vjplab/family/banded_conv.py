@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vjplab.families.base import Family, Spec, periodic_band_coo, register_family
+from vjplab.family.base import Family, Spec, periodic_band_coo, register_family
 
 #: Mixed into the seed so the kernel does not reuse the stream that draws x and the cotangent.
 _KERNEL_STREAM = 0xBC

@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vjplab.families.base import Family, Spec, register_family
+from vjplab.family.base import Family, Spec, register_family
 
 #: Viscosity.
 NU = 0.01

@@ -65,7 +65,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from vjplab.families.base import Family, Spec, register_family
+from vjplab.family.base import Family, Spec, register_family
 
 #: Brusselator constants (those of the SciML ``brusselator_2d`` benchmark) and diffusion.
 A: float = 1.0

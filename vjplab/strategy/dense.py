@@ -15,7 +15,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from vjplab.strategies.base import Strategy, register_strategy
+from vjplab.strategy.base import Strategy, register_strategy
 
 #: Working set of a dense strategy in units of one M x N array: the Jacobian itself plus the
 #: batched (vmapped) cotangents/tangents flowing through the function (about two M x N arrays

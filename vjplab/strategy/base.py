@@ -15,7 +15,7 @@ from vjplab.registry import Registry
 if TYPE_CHECKING:
     import jax
 
-    from vjplab.problem import Problem
+    from vjplab.problems import Problem
 
 VJPFunction = Callable[["jax.Array", "jax.Array"], "jax.Array"]
 
@@ -79,4 +79,9 @@ STRATEGIES: Registry[Strategy] = Registry("strategy")
 
 def register_strategy(strategy: Strategy) -> Strategy:
     """Add a strategy to the registry (one call per strategy, in its own module)."""
+    from vjplab.catalog import DENSE_STRATEGIES
+
+    if strategy.dense != (strategy.name in DENSE_STRATEGIES):
+        raise ValueError(f"strategy {strategy.name!r}: dense={strategy.dense} disagrees with "
+                         f"vjplab.catalog.DENSE_STRATEGIES")
     return STRATEGIES.register(strategy.name, strategy)

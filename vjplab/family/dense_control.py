@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from vjplab.families.base import Family, Spec, register_family
+from vjplab.family.base import Family, Spec, register_family
 
 #: Mixed into the seed so a, b do not reuse the stream that draws x and the cotangent.
 _MATRIX_STREAM = 0xDC

@@ -1,0 +1,49 @@
+"""The names of every family and strategy, and the module that registers each one.
+
+This is the one entry to add for a new family or strategy. It imports nothing heavy, so asv
+benchmark processes that only read stored metrics can list parameters without importing JAX
+(importing JAX costs ~0.6 s per process, and asv starts one process per parameter set).
+"""
+
+from __future__ import annotations
+
+#: family name -> module whose import registers it
+FAMILY_MODULES: dict[str, str] = {
+    "banded_conv": "vjplab.family.banded_conv",
+    "brusselator_2d": "vjplab.family.brusselator_2d",
+    "burgers_1d": "vjplab.family.burgers_1d",
+    "dense_control": "vjplab.family.dense_control",
+    "roll_cubic": "vjplab.family.roll_cubic",
+    "squared_differences_1d": "vjplab.family.squared_differences",
+    "squared_differences_2d": "vjplab.family.squared_differences",
+    "squared_differences_3d": "vjplab.family.squared_differences",
+}
+
+#: strategy name -> module whose import registers it
+STRATEGY_MODULES: dict[str, str] = {
+    "exact": "vjplab.strategy.exact",
+    "grad_dot": "vjplab.strategy.autodiff",
+    "jax_vjp": "vjplab.strategy.autodiff",
+    "linearize_transpose": "vjplab.strategy.autodiff",
+    "naive_jacfwd": "vjplab.strategy.dense",
+    "naive_jacrev": "vjplab.strategy.dense",
+}
+
+#: strategies that materialise the dense Jacobian (Strategy.dense must agree; checked at
+#: registration); the suite runs them only at the grid's small dimensions.
+DENSE_STRATEGIES: frozenset[str] = frozenset({"naive_jacfwd", "naive_jacrev"})
+
+#: families whose structure does not depend on k (Family.uses_locality must agree).
+LOCALITY_FREE_FAMILIES: frozenset[str] = frozenset({"dense_control"})
+
+
+def family_names() -> list[str]:
+    return sorted(FAMILY_MODULES)
+
+
+def strategy_names() -> list[str]:
+    return sorted(STRATEGY_MODULES)
+
+
+def scalable_strategy_names() -> list[str]:
+    return [name for name in strategy_names() if name not in DENSE_STRATEGIES]
