@@ -2,6 +2,8 @@
 
 Commands:
   bench     benchmark this environment with asv, save results, publish the dashboard
+  measure   steady-state reference latency, device time, compile time and XLA statistics of
+            one family and strategy (to check asv's numbers against)
   list      the registered families and strategies
 """
 
@@ -28,6 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output-dir", type=Path,
                        help="put results, html and the derived config here instead of .asv/")
 
+    measure = sub.add_parser("measure", help="reference timings of one family and strategy")
+    measure.add_argument("family")
+    measure.add_argument("strategy", help="a strategy name, several joined by commas, or 'all'")
+    measure.add_argument("--dimension", type=int, required=True, help="input size N")
+    measure.add_argument("--locality", type=int, required=True, help="stencil radius k")
+    measure.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    measure.add_argument("--repeats", type=int, default=15,
+                         help="repeats of the continuous loop (median reported)")
+
     sub.add_parser("list", help="registered families and strategies")
     return parser
 
@@ -39,6 +50,21 @@ def main(argv: list[str] | None = None) -> int:
 
         bench_current_environment(grid=args.grid, machine=args.machine, bench=args.bench,
                                   publish=not args.no_publish, output_dir=args.output_dir)
+    elif args.command == "measure":
+        import vjplab
+        from vjplab.measure.report import measure_table
+
+        if args.dtype == "float64":
+            import jax
+
+            jax.config.update("jax_enable_x64", True)
+        names = vjplab.strategies() if args.strategy == "all" else args.strategy.split(",")
+        try:
+            measure_table(args.family, names, args.dimension, args.locality, args.dtype,
+                          repeats=args.repeats)
+        except (ValueError, NotImplementedError) as exc:
+            print(f"vjplab measure: {exc}", file=sys.stderr)
+            return 2
     elif args.command == "list":
         import vjplab
 

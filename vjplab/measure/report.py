@@ -7,7 +7,7 @@ from typing import TextIO
 
 from vjplab.measure.timing import device_time, reference_latency
 from vjplab.measure.xla import compile_seconds, xla_stats
-from vjplab.prepared import prepare
+from vjplab.prepared import Infeasible, prepare
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -31,6 +31,12 @@ def format_count(value: float | None, unit: str = "") -> str:
 def measure_table(family: str, strategies: list[str], dimension: int, locality: int,
                   dtype: str = "float32", repeats: int = 15, out: TextIO = sys.stdout) -> list[dict]:
     """Measure each strategy and print one row per strategy as it finishes (progress)."""
+    from vjplab.family import FAMILIES
+    from vjplab.strategy import STRATEGIES
+
+    FAMILIES[family]  # unknown names fail here, before any output
+    for strategy in strategies:
+        STRATEGIES[strategy]
     rows = []
     header = (f"{'strategy':<20} {'latency (median)':>17} {'IQR':>19} {'device time':>12} "
               f"{'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
@@ -38,7 +44,11 @@ def measure_table(family: str, strategies: list[str], dimension: int, locality: 
     print(header, file=out)
     print("-" * len(header), file=out, flush=True)
     for strategy in strategies:
-        prepared = prepare(family, strategy, dimension, locality, dtype)
+        try:
+            prepared = prepare(family, strategy, dimension, locality, dtype)
+        except Infeasible as exc:
+            print(f"{strategy:<20} skipped: {exc}", file=out, flush=True)
+            continue
         latency = reference_latency(prepared, repeats=repeats)
         device = device_time(prepared)
         stats = xla_stats(prepared)

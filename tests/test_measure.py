@@ -1,0 +1,107 @@
+"""The metric functions: device time, reference latency, compile time, XLA cost and memory."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import pytest
+
+from vjplab import compat
+from vjplab.cli import main
+from vjplab.grid import Sweep
+from vjplab.measure import compile_seconds, device_time, reference_latency, xla_stats
+from vjplab.measure.sweep import METRICS, measure_sweep
+from vjplab.prepared import prepare
+
+
+def ratio(strategy: str, metric: str, small: int = 200, large: int = 800) -> float:
+    a = getattr(xla_stats(prepare("roll_cubic", strategy, small, 1)), metric)
+    b = getattr(xla_stats(prepare("roll_cubic", strategy, large, 1)), metric)
+    return b / a
+
+
+def test_naive_flops_grow_quadratically_and_jax_vjp_linearly():
+    # N x4: a dense strategy does ~16x the flops, an O(N) one ~4x.
+    assert 12 < ratio("naive_jacrev", "flops") < 20
+    assert 3 < ratio("jax_vjp", "flops") < 5
+    assert 3 < ratio("exact", "flops") < 5
+
+
+def test_naive_bytes_and_memory_grow_quadratically():
+    assert 10 < ratio("naive_jacrev", "bytes_accessed") < 20
+    assert 3 < ratio("jax_vjp", "bytes_accessed") < 5
+    assert 10 < ratio("naive_jacrev", "memory_bytes") < 20
+    dense = xla_stats(prepare("roll_cubic", "naive_jacrev", 800, 1))
+    assert dense.memory_bytes >= 800 * 800 * 4  # the float32 Jacobian is a buffer
+    assert dense.argument_bytes == 2 * 800 * 4 and dense.output_bytes == 800 * 4
+
+
+def test_xla_stats_are_deterministic():
+    prepared = prepare("burgers_1d", "jax_vjp", 300, 2)
+    assert xla_stats(prepared) == xla_stats(prepared)
+
+
+def test_device_time_is_below_latency():
+    prepared = prepare("roll_cubic", "jax_vjp", 1000, 1)
+    latency = reference_latency(prepared, repeats=5)
+    device = device_time(prepared, repeats=5)
+    assert 0 < device.median <= latency.median
+    assert device.per_repeat >= 2
+    assert device.q25 <= device.median <= device.q75
+
+
+def test_device_time_orders_naive_above_jax_vjp():
+    naive = device_time(prepare("roll_cubic", "naive_jacrev", 1000, 1), repeats=3).median
+    fast = device_time(prepare("roll_cubic", "jax_vjp", 1000, 1), repeats=3).median
+    assert naive > 20 * fast
+
+
+def test_compile_seconds_positive():
+    seconds = compile_seconds(prepare("roll_cubic", "jax_vjp", 100, 1))
+    assert 0 < seconds < 60
+
+
+class FakeCompiled:
+    def __init__(self, cost):
+        self._cost = cost
+
+    def cost_analysis(self):
+        return self._cost
+
+    def memory_analysis(self):
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("shape", ["list", "dict"])
+def test_cost_analysis_shapes_across_jax_versions(shape):
+    analysis = {"flops": 3.0, "bytes accessed": 24.0}
+    compiled = FakeCompiled([analysis] if shape == "list" else analysis)
+    assert compat.cost_analysis(compiled) == analysis
+    assert compat.memory_analysis(compiled) is None
+    assert compat.cost_analysis(FakeCompiled([])) is None
+
+
+def test_measure_sweep_entries_and_skips():
+    sweep = Sweep(dimensions=(64,), large_dimensions=(4096,), localities=(1, 2))
+    table = measure_sweep(sweep, progress=io.StringIO())
+    assert len(table) == len(list(sweep.combinations()))
+    entry = table[("roll_cubic", "jax_vjp", 4096, 2)]
+    assert set(entry) == set(METRICS)
+    assert all(isinstance(entry[m], float) and math.isfinite(entry[m]) and entry[m] > 0
+               for m in ("device_time", "compile_seconds", "flops", "bytes_accessed"))
+    assert "dense Jacobian" in table[("roll_cubic", "naive_jacrev", 4096, 1)]["skipped"]
+    assert "ignores locality" in table[("dense_control", "exact", 64, 2)]["skipped"]
+
+
+def test_measure_cli_prints_table(capsys):
+    assert main(["measure", "roll_cubic", "jax_vjp,exact", "--dimension", "200",
+                 "--locality", "1", "--repeats", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "roll_cubic N=200 k=1" in out and "device time" in out
+    assert out.count("jax_vjp") == 1 and out.count("exact") == 1
+
+
+def test_measure_cli_rejects_unknown_strategy(capsys):
+    assert main(["measure", "roll_cubic", "fastest", "--dimension", "200", "--locality", "1"]) == 2
+    assert "allowed:" in capsys.readouterr().err
