@@ -6,8 +6,6 @@ and builds the same problem but never compiles or runs a VJP: subtract it (same 
 dimension) to see what compiling and running the VJP added, as scikit-image does.
 """
 
-from vjplab import catalog
-
 from .common import VJPBenchmark, check_jax_label
 from .params import GRID
 
@@ -23,7 +21,7 @@ class PeakMemReference:
     """Imports and the Problem's arrays only: the baseline to subtract from PeakMemVJP."""
 
     param_names = ["family", "dimension"]
-    params = [catalog.family_names(), list(GRID.metrics.all_dimensions)]
+    params = [GRID.metrics.family_names, list(GRID.metrics.all_dimensions)]
 
     def setup(self, family, dimension):
         import vjplab

@@ -31,6 +31,17 @@ class Sweep:
     dimensions: tuple[int, ...]
     large_dimensions: tuple[int, ...]
     localities: tuple[int, ...]
+    #: Subsets of the catalog's families and strategies (None: every registered one).
+    families: tuple[str, ...] | None = None
+    strategies: tuple[str, ...] | None = None
+
+    @property
+    def family_names(self) -> list[str]:
+        return list(self.families) if self.families else catalog.family_names()
+
+    @property
+    def strategy_names(self) -> list[str]:
+        return list(self.strategies) if self.strategies else catalog.strategy_names()
 
     @property
     def all_dimensions(self) -> tuple[int, ...]:
@@ -38,8 +49,8 @@ class Sweep:
 
     def combinations(self) -> Iterator[tuple[str, str, int, int]]:
         """Every (family, strategy, dimension, locality) of the sweep's full product."""
-        return itertools.product(catalog.family_names(), catalog.strategy_names(),
-                                 self.all_dimensions, self.localities)
+        return itertools.product(self.family_names, self.strategy_names, self.all_dimensions,
+                                 self.localities)
 
     def skip_reason(self, family: str, strategy: str, dimension: int, locality: int) -> str | None:
         """Why the sweep leaves this combination out (decided without importing JAX)."""
@@ -61,11 +72,16 @@ class Grid:
 _DEFAULT_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
                          localities=(1, 4, 16))
 
+_GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localities=(1,),
+             families=("roll_cubic",), strategies=("exact", "jax_vjp", "naive_jacrev"))
+
 GRIDS: dict[str, Grid] = {
     "default": Grid("default", latency=_DEFAULT_LATENCY,
                     metrics=Sweep(dimensions=(1_000,), large_dimensions=(100_000,),
                                   localities=(4,))),
     "full": Grid("full", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_LATENCY),
+    # The GPU check (.ci/gpu_check.sh): roll_cubic at three sizes, three strategies.
+    "gpu": Grid("gpu", latency=_GPU, metrics=_GPU),
     "smoke": Grid("smoke",
                   latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,)),
                   metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,))),

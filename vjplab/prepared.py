@@ -7,7 +7,8 @@ compiled once per process, and an infeasible combination is rejected once, cheap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import jax
@@ -28,9 +29,15 @@ class PreparedVJP:
     strategy: str
     problem: Problem
     vjp: Callable[[jax.Array, jax.Array], jax.Array]
+    #: Wall time of one warm call, measured once right after compilation.
+    warm_call_seconds: float = field(default=0.0, compare=False)
 
     def call(self) -> jax.Array:
         return self.vjp(self.problem.x, self.problem.cotangent).block_until_ready()
+
+    def calls_per_sample(self, sample_seconds: float = 0.005, limit: int = 1000) -> int:
+        """Back-to-back calls that fill about ``sample_seconds`` (at least 1, at most limit)."""
+        return max(1, min(limit, int(sample_seconds / max(self.warm_call_seconds, 1e-9))))
 
 
 _CACHE: dict[tuple, PreparedVJP | Infeasible] = {}
@@ -64,6 +71,7 @@ def _build(family: str, strategy: str, dimension: int, locality: int, dtype: str
     if reason is not None:
         return Infeasible(reason)
     jitted = jax.jit(STRATEGIES[strategy].make_vjp(p))
-    prepared = PreparedVJP(strategy=strategy, problem=p, vjp=jitted)
-    prepared.call()  # compile and warm up outside any timing
-    return prepared
+    PreparedVJP(strategy, p, jitted).call()  # compile and warm up outside any timing
+    start = time.perf_counter()
+    PreparedVJP(strategy, p, jitted).call()
+    return PreparedVJP(strategy, p, jitted, warm_call_seconds=time.perf_counter() - start)

@@ -88,7 +88,7 @@ def git_head(root: Path) -> str:
 
 def bench_current_environment(grid: str = "default", machine: str | None = None,
                               bench: str | None = None, publish: bool = True,
-                              output_dir: Path | None = None) -> Path:
+                              output_dir: Path | None = None, rounds: int | None = None) -> Path:
     """Benchmark this interpreter on ``grid``, save results, publish; return the html index."""
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
@@ -105,6 +105,8 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
                  "--show-stderr"] + machine_args
     if bench:
         run += ["--bench", bench]
+    if rounds:
+        run += ["--attribute", f"rounds={rounds}"]
     print(f"benchmarking jax {labels['jax']} / jaxlib {labels['jaxlib']} on the {grid!r} grid",
           flush=True)
     _run(run, env, root)

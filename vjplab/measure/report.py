@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import statistics
+import subprocess
 import sys
 from typing import TextIO
 
@@ -28,39 +31,82 @@ def format_count(value: float | None, unit: str = "") -> str:
     return f"{value:.3g} {unit}".strip()
 
 
-def measure_table(family: str, strategies: list[str], dimension: int, locality: int,
-                  dtype: str = "float32", repeats: int = 15, out: TextIO = sys.stdout) -> list[dict]:
-    """Measure each strategy and print one row per strategy as it finishes (progress)."""
+def check_names(family: str, strategies: list[str]) -> None:
+    """ValueError naming the allowed values for an unknown family or strategy."""
     from vjplab.family import FAMILIES
     from vjplab.strategy import STRATEGIES
 
-    FAMILIES[family]  # unknown names fail here, before any output
+    FAMILIES[family]
     for strategy in strategies:
         STRATEGIES[strategy]
+
+
+HEADER = (f"{'strategy':<20} {'latency (median)':>17} {'IQR / process range':>21} "
+          f"{'device time':>12} {'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
+
+
+def measure_rows(family: str, strategies: list[str], dimension: int, locality: int,
+                 dtype: str = "float32", repeats: int = 15,
+                 progress: TextIO | None = None) -> list[dict]:
+    """Measure each strategy in this process: one dict per strategy (``skipped`` if infeasible)."""
+    check_names(family, strategies)
     rows = []
-    header = (f"{'strategy':<20} {'latency (median)':>17} {'IQR':>19} {'device time':>12} "
-              f"{'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
-    print(f"{family} N={dimension} k={locality} {dtype}", file=out)
-    print(header, file=out)
-    print("-" * len(header), file=out, flush=True)
     for strategy in strategies:
         try:
             prepared = prepare(family, strategy, dimension, locality, dtype)
         except Infeasible as exc:
-            print(f"{strategy:<20} skipped: {exc}", file=out, flush=True)
+            rows.append(dict(strategy=strategy, skipped=str(exc)))
+            if progress is not None:
+                print(format_row(rows[-1]), file=progress, flush=True)
             continue
         latency = reference_latency(prepared, repeats=repeats)
-        device = device_time(prepared)
         stats = xla_stats(prepared)
-        compile_s = compile_seconds(prepared)
-        row = dict(strategy=strategy, dimension=prepared.problem.dimension, latency=latency.median,
-                   latency_q25=latency.q25, latency_q75=latency.q75, device_time=device.median,
-                   compile_seconds=compile_s, flops=stats.flops,
-                   bytes_accessed=stats.bytes_accessed, xla_memory_bytes=stats.memory_bytes)
-        rows.append(row)
-        iqr = f"{format_seconds(latency.q25)}..{format_seconds(latency.q75)}"
-        print(f"{strategy:<20} {format_seconds(latency.median):>17} {iqr:>19} "
-              f"{format_seconds(device.median):>12} {format_seconds(compile_s):>9} "
-              f"{format_count(stats.flops):>9} {format_count(stats.bytes_accessed, 'B'):>9} "
-              f"{format_count(stats.memory_bytes, 'B'):>9}", file=out, flush=True)
+        rows.append(dict(
+            strategy=strategy, dimension=prepared.problem.dimension, latency=latency.median,
+            spread_low=latency.q25, spread_high=latency.q75,
+            device_time=device_time(prepared).median, compile_seconds=compile_seconds(prepared),
+            flops=stats.flops, bytes_accessed=stats.bytes_accessed,
+            xla_memory_bytes=stats.memory_bytes))
+        if progress is not None:
+            print(format_row(rows[-1]), file=progress, flush=True)
     return rows
+
+
+def format_row(row: dict) -> str:
+    if "skipped" in row:
+        return f"{row['strategy']:<20} skipped: {row['skipped']}"
+    spread = f"{format_seconds(row['spread_low'])}..{format_seconds(row['spread_high'])}"
+    return (f"{row['strategy']:<20} {format_seconds(row['latency']):>17} {spread:>21} "
+            f"{format_seconds(row['device_time']):>12} {format_seconds(row['compile_seconds']):>9} "
+            f"{format_count(row['flops']):>9} {format_count(row['bytes_accessed'], 'B'):>9} "
+            f"{format_count(row['xla_memory_bytes'], 'B'):>9}")
+
+
+def combine_processes(runs: list[list[dict]]) -> list[dict]:
+    """Median over processes of each number; the spread becomes the range of the per-process
+    latency medians (a process can settle in a slower steady state than another)."""
+    combined = []
+    for per_strategy in zip(*runs):
+        first = per_strategy[0]
+        if "skipped" in first:
+            combined.append(first)
+            continue
+        row = {key: statistics.median(r[key] for r in per_strategy)
+               if isinstance(first[key], (int, float)) and key != "dimension" else first[key]
+               for key in first}
+        latencies = [r["latency"] for r in per_strategy]
+        row.update(spread_low=min(latencies), spread_high=max(latencies),
+                   process_latencies=latencies)
+        combined.append(row)
+    return combined
+
+
+def measure_in_processes(argv: list[str], processes: int, progress: TextIO) -> list[dict]:
+    """Run ``python -m vjplab measure <argv> --json`` in fresh processes and combine them."""
+    runs = []
+    for index in range(processes):
+        out = subprocess.run([sys.executable, "-m", "vjplab", "measure", *argv, "--json"],
+                             check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(out))
+        print(f"process {index + 1}/{processes} done", file=progress, flush=True)
+    return combine_processes(runs)
