@@ -12,8 +12,9 @@ export PYTHONPATH=/tmp/site:$PWD ASV_PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=
 export VJPLAB_MEMORY_BUDGET_BYTES=$((8 * 1024**3))   # dense at N = 1e4 needs ~1.6 GB
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import jax; print(jax.__version__, jax.devices())" | tee -a "$OUT/gpu.txt"
-if [ ! -d .git ]; then   # asv needs a commit to label results with
-    git init -q && git add -A && git -c user.name=gpu -c user.email=gpu@localhost commit -qm gpu
+if ! git rev-parse -q --verify HEAD >/dev/null 2>&1; then   # asv needs a commit for its labels
+    rm -rf .git && git init -q && git add -A \
+        && git -c user.name=gpu -c user.email=gpu@localhost commit -qm gpu
 fi
 git branch -M main
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr ' ' '-')

@@ -79,3 +79,26 @@ def test_float32_problem_stays_float32(family):
     p = vjplab.problem(family, n, fam.min_locality if fam.min_locality else 1, dtype="float32")
     for array in (p.x, p.cotangent, p.f(p.x), p.exact_vjp(p.x, p.cotangent)):
         assert array.dtype == jnp.float32
+
+
+def test_catalog_matches_registries():
+    from vjplab import catalog
+    from vjplab.family import FAMILIES
+    from vjplab.strategy import STRATEGIES
+
+    assert FAMILIES.names() == vjplab.families() == catalog.family_names()
+    assert STRATEGIES.names() == vjplab.strategies() == catalog.strategy_names()
+    assert {s.name for s in STRATEGIES if s.dense} == catalog.DENSE_STRATEGIES
+    assert {f.name for f in FAMILIES if not f.uses_locality} == catalog.LOCALITY_FREE_FAMILIES
+
+
+def test_listing_names_imports_no_jax():
+    """asv processes that only read stored metrics must not pay for importing JAX."""
+    import subprocess
+    import sys
+
+    code = ("import sys, vjplab; sys.path.insert(0, '.'); import benchmarks.bench_metrics; "
+            "print(len(vjplab.families()), 'jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == [str(len(vjplab.families())), "False"]
