@@ -85,7 +85,8 @@ def measure_command(args: argparse.Namespace) -> int:
             forwarded = [args.family, ",".join(names), "--dimension", str(args.dimension),
                          "--locality", str(args.locality), "--dtype", args.dtype,
                          "--repeats", str(args.repeats)]
-            print(title + f", medians over {args.processes} processes", flush=True)
+            if not args.json:
+                print(title + f", medians over {args.processes} processes", flush=True)
             rows = report.measure_in_processes(forwarded, args.processes, sys.stderr)
         elif args.json:
             rows = report.measure_rows(args.family, names, args.dimension, args.locality,
