@@ -4,6 +4,8 @@ Commands:
   bench     benchmark this environment with asv, save results, publish the dashboard
   measure   steady-state reference latency, device time, compile time and XLA statistics of
             one family and strategy (to check asv's numbers against)
+  record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
+  history   series over JAX versions from asv's results, flagged steps, report + plots
   list      the registered families and strategies
 """
 
@@ -45,6 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
                               "(a process can settle in a slower steady state than another)")
     measure.add_argument("--json", action="store_true", help="print rows as JSON")
 
+    record = sub.add_parser("record", help="asv run in one virtualenv per JAX release")
+    record.add_argument("--versions", help="comma-separated JAX versions (default: all in "
+                                           "asv.conf.json)")
+    record.add_argument("--grid", choices=sorted(GRIDS), default="default")
+    record.add_argument("--machine", help="asv machine name (default: this host's name)")
+    record.add_argument("--output-dir", type=Path,
+                        help="put envs, results and html here instead of .asv/")
+    record.add_argument("--no-publish", action="store_true",
+                        help="skip asv publish and the history page")
+
+    history = sub.add_parser("history", help="JAX-version report from asv's results")
+    history.add_argument("--results-dir", type=Path,
+                         help="asv results directory (default: from asv.conf.json)")
+    history.add_argument("--html-dir", type=Path,
+                         help="write vjplab-history.html and plots here (default: asv's html "
+                              "directory, when it exists)")
+    history.add_argument("--threshold", type=float, default=1.1,
+                         help="ratio beyond which a step counts (default: %(default)s)")
+    history.add_argument("--markdown", type=Path, help="also write the report as Markdown")
+    history.add_argument("--limit", type=int, default=40, help="rows in the terminal table")
+    history.add_argument("--fail-on-regression", action="store_true",
+                         help="exit 1 when any step is a regression (for CI)")
+
     sub.add_parser("list", help="registered families and strategies")
     return parser
 
@@ -59,11 +84,57 @@ def main(argv: list[str] | None = None) -> int:
                                   rounds=args.rounds)
     elif args.command == "measure":
         return measure_command(args)
+    elif args.command == "record":
+        from vjplab.history.record import record_versions
+
+        versions = args.versions.split(",") if args.versions else None
+        try:
+            record_versions(versions, grid=args.grid, machine=args.machine,
+                            output_dir=args.output_dir, publish=not args.no_publish)
+        except ValueError as exc:
+            print(f"vjplab record: {exc}", file=sys.stderr)
+            return 2
+    elif args.command == "history":
+        return history_command(args)
     elif args.command == "list":
         import vjplab
 
         print("families:  " + ", ".join(vjplab.families()))
         print("strategies: " + ", ".join(vjplab.strategies()))
+    return 0
+
+
+def history_command(args: argparse.Namespace) -> int:
+    from vjplab.history.report import build_history, markdown, terminal_table, write_html
+    from vjplab.history.results import ResultsError, load_results
+
+    results_dir, html_dir = args.results_dir, args.html_dir
+    if results_dir is None or html_dir is None:
+        from vjplab.suite import read_asv_config, repo_root
+
+        try:
+            root = repo_root()
+        except ValueError as exc:
+            print(f"vjplab history: {exc}; or pass --results-dir", file=sys.stderr)
+            return 2
+        conf = read_asv_config(root)
+        results_dir = results_dir or root / conf["results_dir"]
+        if html_dir is None and (root / conf["html_dir"]).is_dir():
+            html_dir = root / conf["html_dir"]
+    try:
+        history = build_history(load_results(results_dir), threshold=args.threshold)
+    except ValueError as exc:  # ResultsError, or a bad threshold
+        print(f"vjplab history: {exc}", file=sys.stderr)
+        return 2
+    print(terminal_table(history, limit=args.limit))
+    if args.markdown:
+        args.markdown.write_text(markdown(history))
+        print(f"markdown: {args.markdown}")
+    if html_dir is not None:
+        print(f"html: {write_html(history, Path(html_dir))}")
+    if args.fail_on_regression and history.regressions:
+        print(f"{len(history.regressions)} regression(s)", file=sys.stderr)
+        return 1
     return 0
 
 

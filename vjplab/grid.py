@@ -75,6 +75,9 @@ _DEFAULT_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_
 _GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localities=(1,),
              families=("roll_cubic",), strategies=("exact", "jax_vjp", "naive_jacrev"))
 
+_TINY = Sweep(dimensions=(100,), large_dimensions=(), localities=(1,), families=("roll_cubic",),
+              strategies=("exact", "jax_vjp"))
+
 GRIDS: dict[str, Grid] = {
     "default": Grid("default", latency=_DEFAULT_LATENCY,
                     metrics=Sweep(dimensions=(1_000,), large_dimensions=(100_000,),
@@ -82,6 +85,8 @@ GRIDS: dict[str, Grid] = {
     "full": Grid("full", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_LATENCY),
     # The GPU check (.ci/gpu_check.sh): roll_cubic at three sizes, three strategies.
     "gpu": Grid("gpu", latency=_GPU, metrics=_GPU),
+    # End-to-end tests of the JAX-version history: two strategies, one tiny problem.
+    "tiny": Grid("tiny", latency=_TINY, metrics=_TINY),
     "smoke": Grid("smoke",
                   latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,)),
                   metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,))),

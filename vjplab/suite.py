@@ -76,7 +76,7 @@ def current_environment_config(root: Path, output_dir: Path | None = None) -> Pa
     return path
 
 
-def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+def run_logged(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
     print("$ " + shlex.join(cmd), flush=True)
     subprocess.run(cmd, env=env, cwd=cwd, check=True)
 
@@ -99,21 +99,34 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     asv = [sys.executable, "-m", "asv"]
     machine_args = ["--machine", machine] if machine else []
     started = time.perf_counter()
-    _run(asv + ["machine", "--yes", "--config", str(config)] + machine_args, env, root)
+    run_logged(asv + ["machine", "--yes", "--config", str(config)] + machine_args, env, root)
     run = [sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
-           "--environment", f"vjplab-existing:{sys.executable}", "--set-commit-hash", git_head(root), "--launch-method", "spawn",
-                 "--show-stderr"] + machine_args
+           "--environment", f"vjplab-existing:{sys.executable}",
+           "--set-commit-hash", git_head(root), "--launch-method", "spawn",
+           "--show-stderr"] + machine_args
     if bench:
         run += ["--bench", bench]
     if rounds:
         run += ["--attribute", f"rounds={rounds}"]
     print(f"benchmarking jax {labels['jax']} / jaxlib {labels['jaxlib']} on the {grid!r} grid",
           flush=True)
-    _run(run, env, root)
+    run_logged(run, env, root)
     print(f"asv run took {time.perf_counter() - started:.0f} s", flush=True)
-    html = Path(json.loads(config.read_text())["html_dir"])
+    conf = json.loads(config.read_text())
+    html = Path(conf["html_dir"])
     if publish:
-        _run(asv + ["publish", "--config", str(config)], env, root)
+        publish_with_history(asv, config, env, root, Path(conf["results_dir"]), html)
         print(f"dashboard: {html / 'index.html'}  (or: python -m asv preview --config "
               f"{config})", flush=True)
     return html / "index.html"
+
+
+def publish_with_history(asv: list[str], config: Path, env: dict[str, str], root: Path,
+                         results_dir: Path, html_dir: Path) -> None:
+    """asv publish, then the JAX-version history page beside asv's index.html, linked from it."""
+    from vjplab.history.report import build_history, write_html
+    from vjplab.history.results import load_results
+
+    run_logged(asv + ["publish", "--config", str(config)], env, root)
+    page = write_html(build_history(load_results(results_dir)), html_dir)
+    print(f"history: {page}", flush=True)

@@ -1,0 +1,94 @@
+"""End to end: REAL asv results for two JAX releases (two virtualenvs) on the tiny grid, the
+report over them, incremental re-recording, and refusal of a mislabelled environment.
+
+Slow (creates two virtualenvs and installs jax/jaxlib into each from PyPI); runs in CI.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vjplab.history.record import release_entries
+from vjplab.suite import read_asv_config, repo_root
+
+pytestmark = pytest.mark.slow
+ROOT = repo_root()
+OLD, NEW = "0.4.31", "0.10.2"
+
+
+def vjplab_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vjplab", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=1800, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("history")
+    out = vjplab_cli("record", "--versions", f"{OLD},{NEW}", "--grid", "tiny", "--machine",
+                     "e2e-machine", "--output-dir", str(output))
+    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
+    assert f"[1/2] jax {OLD}" in out.stdout and f"[2/2] jax {NEW}" in out.stdout
+    assert "recorded 2 of 2 JAX versions" in out.stdout
+    return output
+
+
+def test_results_are_labelled_with_the_installed_release(recorded):
+    files = [f for f in glob.glob(str(recorded / "results" / "e2e-machine" / "*.json"))
+             if not f.endswith("machine.json")]
+    labels = {}
+    for f in files:
+        data = json.loads(Path(f).read_text())
+        values = data["results"]["bench_vjp.TimeVJP.time_vjp"][0]
+        assert all(isinstance(v, float) and v > 0 for v in values), (f, values)
+        labels[data["params"]["jax"]] = data["params"]["jaxlib"]
+    assert labels == {OLD: OLD, NEW: NEW}
+
+
+def test_report_shows_both_versions(recorded):
+    out = vjplab_cli("history", "--results-dir", str(recorded / "results"), "--html-dir",
+                     str(recorded / "html"), "--markdown", str(recorded / "report.md"))
+    assert out.returncode == 0, out.stderr
+    assert f"JAX versions: {OLD}, {NEW}; machines: e2e-machine" in out.stdout
+    assert "steps:" in out.stdout
+    assert f"{OLD} -> {NEW}" in (recorded / "report.md").read_text() or "0 regressions, 0 improvements" in out.stdout
+    page = (recorded / "html" / "vjplab-history.html").read_text()
+    assert OLD in page and NEW in page
+    assert "vjplab-history.html" in (recorded / "html" / "index.html").read_text()
+
+
+def test_recording_again_skips_what_is_recorded(recorded):
+    out = vjplab_cli("record", "--versions", f"{OLD},{NEW}", "--grid", "tiny", "--machine",
+                     "e2e-machine", "--output-dir", str(recorded), "--no-publish")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.count("already recorded") == 2
+    assert "recorded 0 of 2 JAX versions" in out.stdout
+
+
+def test_mislabelled_environment_is_refused(recorded):
+    """jax OLD installed, but the environment claims NEW: no result may be recorded."""
+    conf = read_asv_config(ROOT)
+    entry = json.loads(json.dumps(release_entries(conf)[OLD]))
+    entry["env_nobuild"] = {"VJPLAB_JAX_LABEL": NEW, "VJPLAB_JAXLIB_LABEL": NEW}
+    for key in ("repo", "benchmark_dir"):
+        conf[key] = str((ROOT / conf[key]).resolve())
+    conf.update(env_dir=str(recorded / "env"), results_dir=str(recorded / "mislabelled"),
+                html_dir=str(recorded / "html-mislabelled"), matrix={}, include=[entry])
+    config = recorded / "mislabelled.conf.json"
+    config.write_text(json.dumps(conf))
+    out = subprocess.run([sys.executable, "-m", "asv", "run", "--config", str(config),
+                          "--machine", "e2e-machine", "--launch-method", "spawn", "--show-stderr",
+                          "--bench", "TimeVJP", "HEAD^!"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=1800, env={**__import__("os").environ,
+                                                       "VJPLAB_GRID": "tiny"})
+    assert "refusing to record a mislabelled result" in out.stdout + out.stderr
+    for f in glob.glob(str(recorded / "mislabelled" / "e2e-machine" / "*.json")):
+        if f.endswith("machine.json"):
+            continue
+        values = json.loads(Path(f).read_text())["results"]["bench_vjp.TimeVJP.time_vjp"][0]
+        assert all(v is None for v in values)
