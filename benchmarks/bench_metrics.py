@@ -37,61 +37,35 @@ class MetricBenchmark:
         self.value = entry[self.metric]
 
 
-class DeviceTime(MetricBenchmark):
-    """R VJP evaluations inside one jitted fori_loop, divided by R: no dispatch cost."""
+def metric_benchmark(name: str, metric: str, method: str, unit: str, pretty_name: str,
+                     doc: str) -> type:
+    """A MetricBenchmark subclass whose one track_ method reports ``metric``."""
 
-    metric = "device_time"
-
-    def track_device_time(self, table, family, strategy, dimension, locality):
+    def track(self, table, family, strategy, dimension, locality):
         return self.value
 
-    track_device_time.unit = "seconds"
-    track_device_time.pretty_name = "VJP device time (in-jit loop, per evaluation)"
+    track.unit = unit
+    track.pretty_name = pretty_name
+    return type(name, (MetricBenchmark,), {"__doc__": doc, "__module__": __name__,
+                                           "metric": metric, method: track})
 
 
-class CompileTime(MetricBenchmark):
-    """Trace + lower + XLA compile of the jitted VJP from cold caches."""
-
-    metric = "compile_seconds"
-
-    def track_compile_time(self, table, family, strategy, dimension, locality):
-        return self.value
-
-    track_compile_time.unit = "seconds"
-    track_compile_time.pretty_name = "VJP compile time (trace + lower + compile, cold)"
-
-
-class Flops(MetricBenchmark):
-    """XLA cost analysis: floating-point operations of one compiled VJP."""
-
-    metric = "flops"
-
-    def track_flops(self, table, family, strategy, dimension, locality):
-        return self.value
-
-    track_flops.unit = "flops"
-    track_flops.pretty_name = "VJP flops (XLA cost analysis)"
-
-
-class BytesAccessed(MetricBenchmark):
-    """XLA cost analysis: bytes read and written by one compiled VJP."""
-
-    metric = "bytes_accessed"
-
-    def track_bytes_accessed(self, table, family, strategy, dimension, locality):
-        return self.value
-
-    track_bytes_accessed.unit = "bytes"
-    track_bytes_accessed.pretty_name = "VJP bytes accessed (XLA cost analysis)"
-
-
-class XLAMemory(MetricBenchmark):
-    """XLA memory analysis: argument + output + temp - alias bytes of one compiled VJP."""
-
-    metric = "xla_memory_bytes"
-
-    def track_xla_memory(self, table, family, strategy, dimension, locality):
-        return self.value
-
-    track_xla_memory.unit = "bytes"
-    track_xla_memory.pretty_name = "VJP buffers (XLA memory analysis)"
+DeviceTime = metric_benchmark(
+    "DeviceTime", "device_time", "track_device_time", "seconds",
+    "VJP device time (in-jit loop, per evaluation)",
+    "R VJP evaluations inside one jitted fori_loop, divided by R: no dispatch cost.")
+CompileTime = metric_benchmark(
+    "CompileTime", "compile_seconds", "track_compile_time", "seconds",
+    "VJP compile time (trace + lower + compile, cold)",
+    "Trace + lower + XLA compile of the jitted VJP from cold caches.")
+Flops = metric_benchmark(
+    "Flops", "flops", "track_flops", "flops", "VJP flops (XLA cost analysis)",
+    "XLA cost analysis: floating-point operations of one compiled VJP.")
+BytesAccessed = metric_benchmark(
+    "BytesAccessed", "bytes_accessed", "track_bytes_accessed", "bytes",
+    "VJP bytes accessed (XLA cost analysis)",
+    "XLA cost analysis: bytes read and written by one compiled VJP.")
+XLAMemory = metric_benchmark(
+    "XLAMemory", "xla_memory_bytes", "track_xla_memory", "bytes",
+    "VJP buffers (XLA memory analysis)",
+    "XLA memory analysis: argument + output + temp - alias bytes of one compiled VJP.")

@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"vjplab record: {exc}", file=sys.stderr)
             return 2
+        except RuntimeError as exc:  # RecordError: what could be recorded was saved
+            print(f"vjplab record: {exc}", file=sys.stderr)
+            return 1
     elif args.command == "history":
         return history_command(args)
     elif args.command == "list":

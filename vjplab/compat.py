@@ -5,6 +5,7 @@ Checked against jax 0.4.31, 0.5.3 and 0.10.2:
 * ``Compiled.memory_analysis()`` returns ``CompiledMemoryStats`` (or None where a backend has
   none); ``peak_memory_in_bytes`` exists only in newer releases.
 * ``jax.clear_caches`` exists in every supported release (>= 0.4.31).
+* ``jax.lax.optimization_barrier`` is public only from 0.4.32 (jax._src before).
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ def disable_persistent_compilation_cache() -> None:
             jax.config.update(option, value)
         except (AttributeError, KeyError, ValueError, TypeError):
             pass
+
+
+def optimization_barrier(operands: Any) -> Any:
+    """``jax.lax.optimization_barrier`` (public from jax 0.4.32; before, only in jax._src)."""
+    barrier = getattr(jax.lax, "optimization_barrier", None)
+    if barrier is None:
+        from jax._src.ad_checkpoint import _optimization_barrier as barrier
+    return barrier(operands)
 
 
 def backend_name() -> str:

@@ -47,20 +47,28 @@ def installed_labels() -> dict[str, str]:
     return {"jax": jax.__version__, "jaxlib": jaxlib.__version__}
 
 
-def current_environment_config(root: Path, output_dir: Path | None = None) -> Path:
-    """Write the derived asv config for benchmarking this interpreter; return its path.
+def resolved_asv_config(root: Path, output_dir: Path | None = None) -> tuple[dict, Path]:
+    """asv.conf.json with absolute paths, and the directory for derived configs.
 
-    It lives at ``.asv/current-environment.conf.json``, or inside ``output_dir`` when given, in
-    which case results, html and env directories go there too (tests use this).
+    Derived configs live in ``.asv/``, or in ``output_dir`` when given, in which case results,
+    html and env directories go there too (tests use this).
     """
     conf = read_asv_config(root)
-    labels = installed_labels()
     for key in ("repo", "benchmark_dir", "env_dir", "results_dir", "html_dir"):
         conf[key] = str((root / conf[key]).resolve())
     if output_dir is not None:
         output_dir = output_dir.resolve()
         for key, sub in (("env_dir", "env"), ("results_dir", "results"), ("html_dir", "html")):
             conf[key] = str(output_dir / sub)
+    config_dir = output_dir or root / ".asv"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    return conf, config_dir
+
+
+def current_environment_config(root: Path, output_dir: Path | None = None) -> Path:
+    """Write the derived asv config for benchmarking this interpreter; return its path."""
+    conf, config_dir = resolved_asv_config(root, output_dir)
+    labels = installed_labels()
     # A one-entry matrix: the vjplab-existing environment (vjplab.asv_labelled) checks it
     # against this interpreter, asv stamps it into the results' params (jax, jaxlib), and the
     # env_nobuild labels reach every benchmark process, which checks them again.
@@ -70,8 +78,7 @@ def current_environment_config(root: Path, output_dir: Path | None = None) -> Pa
     }
     conf.pop("include", None)
     conf.pop("exclude", None)
-    path = (output_dir or root / ".asv") / "current-environment.conf.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "current-environment.conf.json"
     path.write_text(json.dumps(conf, indent=2))
     return path
 

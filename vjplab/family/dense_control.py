@@ -9,7 +9,7 @@ Function::
 by ``(spec.seed, 0xDC)`` (a stream separate from the one that draws x and the cotangent) and cast
 to ``spec.dtype``. W itself is never stored: ``f`` forms it in the graph on every call from the
 O(N) constants (O(N^2) work), so jit captures no N x N constant. ``a`` and ``b`` pass through
-``jax.lax.optimization_barrier`` so that XLA cannot constant-fold W into an N x N literal at
+an optimization barrier (``vjplab.compat``) so that XLA cannot constant-fold W into an N x N literal at
 compile time. The matrix-vector products use ``precision=HIGHEST`` (not TF32 on GPUs).
 
 The row scale ``1 / sqrt(N)`` keeps ``(W x)_i`` of order 1 for a standard normal x.
@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from vjplab import compat
 from vjplab.family.base import Family, Spec, register_family
 
 #: Mixed into the seed so a, b do not reuse the stream that draws x and the cotangent.
@@ -53,7 +54,7 @@ def frequencies(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _unscaled_matrix(a: np.ndarray, b: np.ndarray) -> jax.Array:
     """``cos(a_i b_j)`` (M x N), formed in the graph; the barrier stops constant folding."""
-    a_t, b_t = jax.lax.optimization_barrier((jnp.asarray(a), jnp.asarray(b)))
+    a_t, b_t = compat.optimization_barrier((jnp.asarray(a), jnp.asarray(b)))
     return jnp.cos(a_t[:, None] * b_t[None, :])
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 from vjplab.grid import GRIDS
-from vjplab.suite import git_head, publish_with_history, read_asv_config, repo_root, run_logged
+from vjplab.suite import (git_head, publish_with_history, read_asv_config, repo_root,
+                          resolved_asv_config, run_logged)
 
 
 def release_entries(conf: dict) -> dict[str, dict]:
@@ -49,21 +51,14 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
     root = repo_root()
-    conf = read_asv_config(root)
-    chosen = choose_versions(conf, versions)
-    for key in ("repo", "benchmark_dir", "env_dir", "results_dir", "html_dir"):
-        conf[key] = str((root / conf[key]).resolve())
-    if output_dir is not None:
-        for key, sub in (("env_dir", "env"), ("results_dir", "results"), ("html_dir", "html")):
-            conf[key] = str(output_dir.resolve() / sub)
-    config_dir = output_dir or root / ".asv"
-    config_dir.mkdir(parents=True, exist_ok=True)
+    chosen = choose_versions(read_asv_config(root), versions)
+    conf, config_dir = resolved_asv_config(root, output_dir)
     env = dict(os.environ, VJPLAB_GRID=grid)
     asv = [sys.executable, "-m", "asv"]
     machine = machine or platform.node()
     _ensure_machine(asv, config_dir, conf, env, root, machine)
     commit = git_head(root)
-    started, ran = time.perf_counter(), []
+    started, ran, failed = time.perf_counter(), [], []
     for index, version in enumerate(chosen, 1):
         prefix = f"[{index}/{len(chosen)}] jax {version}"
         if recorded(Path(conf["results_dir"]), machine, commit, version):
@@ -75,9 +70,16 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
         print(f"{prefix}: creating/updating the environment and running the {grid!r} grid",
               flush=True)
         t0 = time.perf_counter()
-        run_logged(asv + ["run", "--config", str(config), "--machine", machine,
-                          "--launch-method", "spawn", "--show-stderr", "--skip-existing",
-                          f"{commit}^!"], env, root)
+        try:
+            run_logged(asv + ["run", "--config", str(config), "--machine", machine,
+                              "--launch-method", "spawn", "--show-stderr", "--skip-existing",
+                              f"{commit}^!"], env, root)
+        except subprocess.CalledProcessError as exc:
+            # asv exits non-zero when an environment cannot be built or a benchmark failed;
+            # what it could record is saved, and the next release still runs.
+            failed.append(version)
+            print(f"{prefix}: asv exited with status {exc.returncode} (see its output above)",
+                  flush=True)
         ran.append(version)
         print(f"{prefix}: done in {time.perf_counter() - t0:.0f} s "
               f"(total {time.perf_counter() - started:.0f} s)", flush=True)
@@ -86,7 +88,13 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     if publish:
         publish_with_history(asv, config_dir / "machine.conf.json", env, root,
                              Path(conf["results_dir"]), Path(conf["html_dir"]))
+    if failed:
+        raise RecordError(f"asv reported failures for JAX {', '.join(failed)}")
     return ran
+
+
+class RecordError(RuntimeError):
+    """Some release could not be (fully) recorded."""
 
 
 def _ensure_machine(asv: list[str], config_dir: Path, conf: dict, env: dict, root: Path,

@@ -41,18 +41,11 @@ def _contract_jacobian(jacobian_of: Callable) -> Callable:
     return make_vjp
 
 
-register_strategy(Strategy(
-    name="naive_jacrev",
-    summary="J = jax.jacrev(f)(x), then c @ J (dense, O(MN))",
-    make_vjp=_contract_jacobian(jax.jacrev),
-    memory_bytes=_dense_memory,
-    dense=True,
-))
-
-register_strategy(Strategy(
-    name="naive_jacfwd",
-    summary="J = jax.jacfwd(f)(x), then c @ J (dense, O(MN))",
-    make_vjp=_contract_jacobian(jax.jacfwd),
-    memory_bytes=_dense_memory,
-    dense=True,
-))
+for _name, _jacobian in (("naive_jacrev", jax.jacrev), ("naive_jacfwd", jax.jacfwd)):
+    register_strategy(Strategy(
+        name=_name,
+        summary=f"J = jax.{_jacobian.__name__}(f)(x), then c @ J (dense, O(MN))",
+        make_vjp=_contract_jacobian(_jacobian),
+        memory_bytes=_dense_memory,
+        dense=True,
+    ))
