@@ -38,16 +38,16 @@ class VJPBenchmark:
     setup only fetches the cached PreparedVJP (compiled and run once on first use; compilation
     is never timed) and makes one untimed call. A sample is ``calls`` back-to-back calls (about
     5 ms worth, at least one) each with block_until_ready, timed together; ``number`` = 1,
-    ``repeat`` = 5 to 50 samples within about 0.3 s after a 0.05 s warm-up, one round per
+    ``repeat`` = 5 to 50 samples within about 0.15 s after a 0.02 s warm-up, one round per
     environment (the default grid's time budget).
     """
 
     sweep: Sweep
     param_names = PARAM_NAMES
     number = 1
-    repeat = (5, 50, 0.3)
+    repeat = (5, 50, 0.15)
     min_run_count = 5
-    warmup_time = 0.05
+    warmup_time = 0.02
     rounds = 1
     timeout = 300.0
 
