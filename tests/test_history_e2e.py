@@ -91,4 +91,5 @@ def test_mislabelled_environment_is_refused(recorded):
         if f.endswith("machine.json"):
             continue
         values = json.loads(Path(f).read_text())["results"]["bench_vjp.TimeVJP.time_vjp"][0]
-        assert all(v is None for v in values)
+        # asv stores a failed benchmark as a null result (or nulls per parameter set)
+        assert values is None or all(v is None for v in values)
