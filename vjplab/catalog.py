@@ -43,7 +43,3 @@ def family_names() -> list[str]:
 
 def strategy_names() -> list[str]:
     return sorted(STRATEGY_MODULES)
-
-
-def scalable_strategy_names() -> list[str]:
-    return [name for name in strategy_names() if name not in DENSE_STRATEGIES]

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def history_command(args: argparse.Namespace) -> int:
     from vjplab.history.report import build_history, markdown, terminal_table, write_html
-    from vjplab.history.results import ResultsError, load_results
+    from vjplab.history.results import load_results
 
     results_dir, html_dir = args.results_dir, args.html_dir
     if results_dir is None or html_dir is None:

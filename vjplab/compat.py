@@ -55,7 +55,3 @@ def optimization_barrier(operands: Any) -> Any:
     if barrier is None:
         from jax._src.ad_checkpoint import _optimization_barrier as barrier
     return barrier(operands)
-
-
-def backend_name() -> str:
-    return jax.default_backend()

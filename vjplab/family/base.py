@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Callable, ClassVar
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 import numpy as np
 
 from vjplab.registry import Registry
 
-Array = "jax.Array"
+if TYPE_CHECKING:
+    import jax
+
 VectorFunction = Callable[..., "jax.Array"]
 
 

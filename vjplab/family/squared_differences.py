@@ -119,7 +119,7 @@ class SquaredDifferences(Family):
     # --- the function ------------------------------------------------------------------------
     def function(self, spec: Spec):
         shape, k = spec.grid_shape, spec.locality
-        n, d = shape[0], self.ndim
+        d = self.ndim
 
         def f(x):
             grid = x.reshape(shape)
