@@ -6,6 +6,8 @@ and builds the same problem but never compiles or runs a VJP: subtract it (same 
 dimension) to see what compiling and running the VJP added, as scikit-image does.
 """
 
+from vjplab.cpu_affinity import pin_for_timing
+
 from .common import VJPBenchmark, check_jax_label
 from .params import GRID
 
@@ -27,6 +29,7 @@ class PeakMemReference:
         import vjplab
 
         check_jax_label()
+        pin_for_timing()  # as PeakMemVJP's process is, so the two are comparable
         fam = vjplab.FAMILIES[family]
         n = vjplab.nearest_dimension(family, dimension)
         self.problem = vjplab.problem(family, n, max(fam.min_locality, 1))

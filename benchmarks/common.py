@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 
+from vjplab.cpu_affinity import pin_for_timing
 from vjplab.grid import Sweep
 
 from .params import PARAM_NAMES, sweep_params
@@ -60,6 +61,7 @@ class VJPBenchmark:
         if reason:
             raise NotImplementedError(reason)
         check_jax_label()
+        pin_for_timing()
         from vjplab.prepared import prepare
 
         self.prepared = prepare(family, strategy, dimension, locality)

@@ -29,7 +29,7 @@ def test_asv_check_passes(tmp_path):
     config = current_environment_config(ROOT, tmp_path)
     out = run([sys.executable, "-m", "vjplab.asv_labelled", "check", "--config", str(config),
                "-E", f"vjplab-existing:{sys.executable}"],
-              env=dict(os.environ, VJPLAB_GRID="smoke"))
+              env=dict(os.environ, VJPLAB_GRID="smoke", VJPLAB_CPU_AFFINITY="auto"))
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -88,7 +88,7 @@ def test_environment_with_false_label_is_refused(tmp_path):
     config.write_text(json.dumps(conf))
     out = run([sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
                "-E", f"vjplab-existing:{sys.executable}", "--set-commit-hash", "HEAD",
-               "--bench", "TimeVJP", "--quick"], env=dict(os.environ, VJPLAB_GRID="smoke"))
+               "--bench", "TimeVJP", "--quick"], env=dict(os.environ, VJPLAB_GRID="smoke", VJPLAB_CPU_AFFINITY="auto"))
     assert out.returncode != 0
     assert "refusing" in out.stdout + out.stderr
     assert not glob.glob(str(tmp_path / "results" / "*" / "*-*.json"))

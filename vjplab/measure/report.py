@@ -10,6 +10,7 @@ from typing import TextIO
 
 from vjplab.measure.timing import device_time, reference_latency
 from vjplab.measure.xla import compile_seconds, xla_stats
+from vjplab.cpu_affinity import pin_for_timing
 from vjplab.prepared import Infeasible, prepare
 
 
@@ -48,8 +49,12 @@ HEADER = (f"{'strategy':<20} {'latency (median)':>17} {'IQR / process range':>21
 def measure_rows(family: str, strategies: list[str], dimension: int, locality: int,
                  dtype: str = "float32", repeats: int = 15,
                  progress: TextIO | None = None) -> list[dict]:
-    """Measure each strategy in this process: one dict per strategy (``skipped`` if infeasible)."""
+    """Measure each strategy in this process: one dict per strategy (``skipped`` if infeasible).
+
+    The process is pinned first (``vjplab.cpu_affinity``), as asv's benchmark processes are.
+    """
     check_names(family, strategies)
+    pin_for_timing()
     rows = []
     for strategy in strategies:
         try:
