@@ -14,6 +14,7 @@ from .params import GRID
 
 class PeakMemVJP(VJPBenchmark):
     sweep = GRID.metrics
+    rounds = 1  # peak RSS hardly varies between processes; the second round is for timings
 
     def peakmem_vjp(self, family, strategy, dimension, locality):
         self.prepared.call()
