@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import time
 
-import jax  # noqa: F401  (imported once in asv's forkserver, see above)
-import vjplab.prepared  # noqa: F401
+import jax  # imported once in asv's forkserver, see above
+import jaxlib
 
 from vjplab.cpu_affinity import pin_for_timing
 from vjplab.grid import Sweep
+from vjplab.prepared import prepare  # likewise: the families and strategies
 
 from .params import PARAM_NAMES, sweep_params
 
@@ -44,8 +45,9 @@ class VJPBenchmark:
     setup only fetches the cached PreparedVJP (compiled and run once on first use; compilation
     is never timed) and makes one untimed call. A sample is ``calls`` back-to-back calls (about
     5 ms worth, at least one) each with block_until_ready, timed together; ``number`` = 1,
-    ``repeat`` = 5 to 50 samples within about 0.1 s after a 0.02 s warm-up, in each of two
-    rounds (two processes, at different times of the run, pooled by asv). The process is
+    ``repeat`` = 5 to 50 samples within about 0.1 s after a 0.02 s warm-up, in each of three
+    rounds (three processes at different times of the run; asv pools their samples, so one
+    process in a slow steady state does not move the median). The process is
     pinned to one CPU first (vjplab.cpu_affinity).
     """
 
@@ -55,7 +57,7 @@ class VJPBenchmark:
     repeat = (5, 50, 0.1)
     min_run_count = 5
     warmup_time = 0.02
-    rounds = 2
+    rounds = 3
     timeout = 300.0
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -68,8 +70,6 @@ class VJPBenchmark:
             raise NotImplementedError(reason)
         check_jax_label()
         pin_for_timing()
-        from vjplab.prepared import prepare
-
         self.prepared = prepare(family, strategy, dimension, locality)
         self.calls = self.prepared.calls_per_sample()
         self.timer = PerCallTimer(self.calls)
@@ -85,9 +85,6 @@ def check_jax_label() -> None:
     asv.conf.json, and by ``python -m vjplab bench``). A RuntimeError makes asv record a failure
     instead of a mislabelled result.
     """
-    import jax
-    import jaxlib
-
     for env_var, module in (("VJPLAB_JAX_LABEL", jax), ("VJPLAB_JAXLIB_LABEL", jaxlib)):
         claimed = os.environ.get(env_var)
         if claimed and claimed != module.__version__:
