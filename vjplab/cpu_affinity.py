@@ -2,11 +2,12 @@
 
 Why: on a 2-vCPU VM, a process running XLA's CPU backend unpinned settles in one of several
 steady states (its worker threads and the Python thread share or fight over the two CPUs), and
-the state differs from process to process: in ``/tmp``-style probes of five fresh processes,
-roll_cubic jax_vjp N=1e6 k=4 took 44 or 82-90 ms, jax_vjp N=1e3 k=1 10-32 us. Pinned to one
-CPU (before the backend exists, so XLA sizes its thread pool for one CPU and every thread it
-starts inherits the mask) the same probes agree within 3-8 % across processes. The price: the
-measurement is single-core, so large multi-threaded kernels are slower than on all cores.
+the state differs from process to process: ``VJPLAB_CPU_AFFINITY=off python -m vjplab measure
+roll_cubic jax_vjp --dimension 1000000 --locality 4 --processes 5`` spreads about 2x between
+processes, pinned about 5 % (README, "Timing protocol"). Pinned before the backend exists, XLA
+sizes its thread pool for one CPU and every thread it starts inherits the mask. The price: the
+measurement is single-core, so large multi-threaded kernels are slower than on all cores, and a
+call's fixed cost (thread hand-offs on one CPU) is higher.
 
 ``VJPLAB_CPU_AFFINITY`` chooses:
 
