@@ -6,15 +6,13 @@ and builds the same problem but never compiles or runs a VJP: subtract it (same 
 dimension) to see what compiling and running the VJP added, as scikit-image does.
 """
 
-from vjplab.cpu_affinity import pin_for_timing
-
-from .common import VJPBenchmark, check_jax_label
+from .common import VJPBenchmark, start_benchmark_process
 from .params import GRID
 
 
 class PeakMemVJP(VJPBenchmark):
     sweep = GRID.metrics
-    rounds = 1  # peak RSS hardly varies between processes; the second round is for timings
+    rounds = 1  # peak RSS hardly varies between processes; extra rounds are for timings
 
     def peakmem_vjp(self, family, strategy, dimension, locality):
         self.prepared.call()
@@ -29,8 +27,7 @@ class PeakMemReference:
     def setup(self, family, dimension):
         import vjplab
 
-        check_jax_label()
-        pin_for_timing()  # as PeakMemVJP's process is, so the two are comparable
+        start_benchmark_process()  # as PeakMemVJP's, so the two are comparable
         fam = vjplab.FAMILIES[family]
         n = vjplab.nearest_dimension(family, dimension)
         self.problem = vjplab.problem(family, n, max(fam.min_locality, 1))

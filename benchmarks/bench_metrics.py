@@ -19,13 +19,11 @@ class MetricBenchmark:
     timeout = 120.0
 
     def setup_cache(self):
-        from vjplab.cpu_affinity import pin_for_timing
         from vjplab.measure.sweep import measure_sweep
 
-        from .common import check_jax_label
+        from .common import start_benchmark_process
 
-        check_jax_label()
-        pin_for_timing()
+        start_benchmark_process()
         return measure_sweep(GRID.metrics)
 
     setup_cache.timeout = 3600.0

@@ -68,14 +68,20 @@ class VJPBenchmark:
         reason = self.sweep.skip_reason(family, strategy, dimension, locality)
         if reason:
             raise NotImplementedError(reason)
-        check_jax_label()
-        pin_for_timing()
+        start_benchmark_process()
         self.prepared = prepare(family, strategy, dimension, locality)
         self.calls = self.prepared.calls_per_sample()
         self.timer = PerCallTimer(self.calls)
         # One untimed call right before the sample, so its first call finds XLA's worker
         # threads awake as in a continuous loop (after idle time a call costs up to 7x more).
         self.prepared.call()
+
+
+def start_benchmark_process() -> None:
+    """What every benchmark process does before its first JAX computation: refuse a
+    mislabelled JAX, then pin to one CPU (vjplab.cpu_affinity; once per process)."""
+    check_jax_label()
+    pin_for_timing()
 
 
 def check_jax_label() -> None:

@@ -82,7 +82,7 @@ def test_mislabelled_environment_is_refused(recorded):
     config = recorded / "mislabelled.conf.json"
     config.write_text(json.dumps(conf))
     out = subprocess.run([sys.executable, "-m", "asv", "run", "--config", str(config),
-                          "--machine", "e2e-machine", "--launch-method", "forkserver", "--show-stderr",
+                          "--machine", "e2e-machine", "--show-stderr",
                           "--bench", "TimeVJP", "HEAD^!"], cwd=ROOT, capture_output=True,
                          text=True, timeout=1800, env={**__import__("os").environ,
                                                        "VJPLAB_GRID": "tiny"})

@@ -145,7 +145,7 @@ def measure_command(args: argparse.Namespace) -> int:
     import json
 
     import vjplab
-    from vjplab.cpu_affinity import describe_pinning, pin_for_timing, requested_cpus
+    from vjplab.cpu_affinity import describe_pinning, requested_cpus
     from vjplab.measure import report
 
     if args.dtype == "float64":
@@ -156,9 +156,8 @@ def measure_command(args: argparse.Namespace) -> int:
     title = f"{args.family} N={args.dimension} k={args.locality} {args.dtype}"
     try:
         report.check_names(args.family, names)
-        # Children pin themselves; here the setting is checked (and applied in-process).
-        cpus = requested_cpus() if args.processes > 1 else pin_for_timing()
-        title += f", {describe_pinning(cpus)}"
+        # Checks the setting; measure_rows pins the measuring process (here or in each child).
+        title += f", {describe_pinning(requested_cpus())}"
         if args.processes > 1:
             forwarded = [args.family, ",".join(names), "--dimension", str(args.dimension),
                          "--locality", str(args.locality), "--dtype", args.dtype,

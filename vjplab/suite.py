@@ -109,8 +109,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     run_logged(asv + ["machine", "--yes", "--config", str(config)] + machine_args, env, root)
     run = [sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
            "--environment", f"vjplab-existing:{sys.executable}",
-           "--set-commit-hash", git_head(root), "--launch-method", "forkserver",
-           "--show-stderr"] + machine_args
+           "--set-commit-hash", git_head(root), "--show-stderr"] + machine_args
     if bench:
         run += ["--bench", bench]
     if rounds:

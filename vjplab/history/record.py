@@ -72,7 +72,7 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
         t0 = time.perf_counter()
         try:
             run_logged(asv + ["run", "--config", str(config), "--machine", machine,
-                              "--launch-method", "forkserver", "--show-stderr", "--skip-existing",
+                              "--show-stderr", "--skip-existing",
                               f"{commit}^!"], env, root)
         except subprocess.CalledProcessError as exc:
             # asv exits non-zero when an environment cannot be built or a benchmark failed;

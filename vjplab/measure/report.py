@@ -8,9 +8,9 @@ import subprocess
 import sys
 from typing import TextIO
 
+from vjplab.cpu_affinity import pin_for_timing
 from vjplab.measure.timing import device_time, reference_latency
 from vjplab.measure.xla import compile_seconds, xla_stats
-from vjplab.cpu_affinity import pin_for_timing
 from vjplab.prepared import Infeasible, prepare
 
 
