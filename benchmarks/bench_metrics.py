@@ -3,6 +3,13 @@
 ``setup_cache`` (shared by every class here: asv keys it by source line) measures the whole
 metrics sweep once per environment in one process; each track_ process only reads its number,
 so this module imports no JAX at import time.
+
+Device time and compile time return asv samples (``{"samples": [...], "number": 1}``): asv
+then stores their median with a 99% confidence interval and quartiles, as for ``time_``
+benchmarks, so a comparison can tell a change from noise. Every class has an explicit asv
+``version``: bump it when what a benchmark measures changes, so that asv and vjplab's history
+never draw old and new numbers as one series (version 2: the hoist-proof device-time loop and
+compile time as samples of minima; see vjplab/measure/).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ class MetricBenchmark:
     param_names = PARAM_NAMES
     params = sweep_params(GRID.metrics)
     timeout = 120.0
+    version = "2"
 
     def setup_cache(self):
         from vjplab.measure.sweep import measure_sweep
@@ -32,6 +40,8 @@ class MetricBenchmark:
         entry = table[(family, strategy, dimension, locality)]
         if "skipped" in entry:
             raise NotImplementedError(entry["skipped"])
+        if "failed" in entry:  # asv records a failure for this combination alone
+            raise RuntimeError(f"measuring this combination failed: {entry['failed']}")
         if entry.get(self.metric) is None:
             raise NotImplementedError(f"this JAX release/backend provides no {self.metric}")
         self.value = entry[self.metric]
@@ -53,11 +63,11 @@ def metric_benchmark(name: str, metric: str, method: str, unit: str, pretty_name
 DeviceTime = metric_benchmark(
     "DeviceTime", "device_time", "track_device_time", "seconds",
     "VJP device time (in-jit loop, per evaluation)",
-    "R VJP evaluations inside one jitted fori_loop, divided by R: no dispatch cost.")
+    "R VJP evaluations inside one jitted fori_loop that XLA cannot hoist from, divided by R.")
 CompileTime = metric_benchmark(
     "CompileTime", "compile_seconds", "track_compile_time", "seconds",
     "VJP compile time (trace + lower + compile, cold)",
-    "Trace + lower + XLA compile of the jitted VJP from cold caches.")
+    "Trace + lower + XLA compile of the jitted VJP from cold caches (samples: minima of 2).")
 Flops = metric_benchmark(
     "Flops", "flops", "track_flops", "flops", "VJP flops (XLA cost analysis)",
     "XLA cost analysis: floating-point operations of one compiled VJP.")

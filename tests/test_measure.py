@@ -82,16 +82,52 @@ def test_cost_analysis_shapes_across_jax_versions(shape):
     assert compat.cost_analysis(FakeCompiled([])) is None
 
 
+SMALL_SWEEP = Sweep(dimensions=(64,), large_dimensions=(4096,), localities=(1, 2),
+                    families=("dense_control", "roll_cubic"),
+                    strategies=("exact", "jax_vjp", "naive_jacrev"))
+
+
 def test_measure_sweep_entries_and_skips():
-    sweep = Sweep(dimensions=(64,), large_dimensions=(4096,), localities=(1, 2))
-    table = measure_sweep(sweep, progress=io.StringIO())
-    assert len(table) == len(list(sweep.combinations()))
+    table = measure_sweep(SMALL_SWEEP, progress=io.StringIO())
+    assert len(table) == len(list(SMALL_SWEEP.combinations()))
     entry = table[("roll_cubic", "jax_vjp", 4096, 2)]
     assert set(entry) == set(METRICS)
+    # The two timings are asv samples (asv stores their median and confidence interval).
+    for metric in ("device_time", "compile_seconds"):
+        samples = entry[metric]["samples"]
+        assert entry[metric]["number"] == 1 and len(samples) >= 3
+        assert all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in samples)
     assert all(isinstance(entry[m], float) and math.isfinite(entry[m]) and entry[m] > 0
-               for m in ("device_time", "compile_seconds", "flops", "bytes_accessed"))
+               for m in ("flops", "bytes_accessed"))
     assert "dense Jacobian" in table[("roll_cubic", "naive_jacrev", 4096, 1)]["skipped"]
     assert "ignores locality" in table[("dense_control", "exact", 64, 2)]["skipped"]
+
+
+def test_one_failing_combination_does_not_erase_the_others(monkeypatch):
+    """An error in one combination is recorded for it alone (issue: any error used to fail
+    the whole environment's metrics)."""
+    import dataclasses
+
+    from vjplab.strategy import STRATEGIES
+
+    real = STRATEGIES["jax_vjp"]
+
+    def broken_make_vjp(problem):
+        if problem.dimension == 4096:
+            raise FloatingPointError("simulated failure inside the strategy")
+        return real.make_vjp(problem)
+
+    from vjplab import prepared
+
+    monkeypatch.setattr(prepared, "_CACHE", {})  # build afresh, with the broken strategy
+    monkeypatch.setitem(STRATEGIES._items, "jax_vjp",
+                        dataclasses.replace(real, make_vjp=broken_make_vjp))
+    sweep = dataclasses.replace(SMALL_SWEEP, families=("roll_cubic",), localities=(1,))
+    table = measure_sweep(sweep, progress=io.StringIO())
+    assert table[("roll_cubic", "jax_vjp", 4096, 1)] == {
+        "failed": "FloatingPointError: simulated failure inside the strategy"}
+    assert set(table[("roll_cubic", "jax_vjp", 64, 1)]) == set(METRICS)
+    assert set(table[("roll_cubic", "exact", 4096, 1)]) == set(METRICS)
 
 
 def test_measure_cli_prints_table(capsys):

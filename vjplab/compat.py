@@ -6,6 +6,7 @@ Checked against jax 0.4.31, 0.5.3 and 0.10.2:
   none); ``peak_memory_in_bytes`` exists only in newer releases.
 * ``jax.clear_caches`` exists in every supported release (>= 0.4.31).
 * ``jax.lax.optimization_barrier`` is public only from 0.4.32 (jax._src before).
+* ``jax.core.eval_jaxpr``: public in the releases checked; jax._src.core keeps it if it moves.
 """
 
 from __future__ import annotations
@@ -55,3 +56,11 @@ def optimization_barrier(operands: Any) -> Any:
     if barrier is None:
         from jax._src.ad_checkpoint import _optimization_barrier as barrier
     return barrier(operands)
+
+
+def eval_jaxpr(jaxpr: Any, consts: Any, *args: Any) -> list:
+    """Evaluate a jaxpr with explicit constants (``jax.core.eval_jaxpr``, jax._src if hidden)."""
+    evaluate = getattr(jax.core, "eval_jaxpr", None)
+    if evaluate is None:
+        from jax._src.core import eval_jaxpr as evaluate
+    return evaluate(jaxpr, consts, *args)

@@ -1,7 +1,9 @@
 """Metrics of one prepared VJP beyond one call's wall time (see README, "Metrics")."""
 
-from vjplab.measure.timing import TimingStats, device_time, reference_latency
-from vjplab.measure.xla import XLAStats, compile_seconds, xla_stats
+from vjplab.measure.timing import (TimingStats, device_time, empty_call_latency,
+                                   hoist_proof_loop, loop_iterations, reference_latency)
+from vjplab.measure.xla import XLAStats, compile_seconds, compile_time, xla_stats
 
-__all__ = ["TimingStats", "device_time", "reference_latency", "XLAStats", "compile_seconds",
-           "xla_stats"]
+__all__ = ["TimingStats", "device_time", "empty_call_latency", "hoist_proof_loop",
+           "loop_iterations", "reference_latency", "XLAStats", "compile_seconds",
+           "compile_time", "xla_stats"]

@@ -9,8 +9,8 @@ import sys
 from typing import TextIO
 
 from vjplab.cpu_affinity import pin_for_timing
-from vjplab.measure.timing import device_time, reference_latency
-from vjplab.measure.xla import compile_seconds, xla_stats
+from vjplab.measure.timing import device_time, empty_call_latency, reference_latency
+from vjplab.measure.xla import compile_time, xla_stats
 from vjplab.prepared import Infeasible, prepare
 
 
@@ -69,7 +69,9 @@ def measure_rows(family: str, strategies: list[str], dimension: int, locality: i
         rows.append(dict(
             strategy=strategy, dimension=prepared.problem.dimension, latency=latency.median,
             spread_low=latency.q25, spread_high=latency.q75,
-            device_time=device_time(prepared).median, compile_seconds=compile_seconds(prepared),
+            empty_call=empty_call_latency(prepared, repeats=repeats).median,
+            device_time=device_time(prepared).median,
+            compile_seconds=compile_time(prepared).median,
             flops=stats.flops, bytes_accessed=stats.bytes_accessed,
             xla_memory_bytes=stats.memory_bytes))
         if progress is not None:

@@ -13,15 +13,24 @@ from typing import TextIO
 
 from vjplab.grid import Sweep
 
-#: Keys of a measured entry (values: float, or None where the backend provides no number).
+#: Keys of a measured entry. Values: a float; for the two timings a dict of asv samples
+#: (``{"samples": [...], "number": 1}``, see ``TimingStats.asv_samples``); None where the
+#: backend provides no number.
 METRICS = ("device_time", "compile_seconds", "flops", "bytes_accessed", "xla_memory_bytes")
+
+#: Samples per combination: device time (one per loop run) and compile time.
+DEVICE_TIME_SAMPLES = 7
 
 
 def measure_combination(family: str, strategy: str, dimension: int, locality: int,
                         sweep: Sweep) -> dict:
-    """All metrics of one combination, or {"skipped": reason}."""
+    """All metrics of one combination, {"skipped": reason}, or {"failed": what went wrong}.
+
+    A failure of one combination (an error in a family or strategy, XLA running out of memory)
+    is recorded for that combination alone: the other combinations still get their numbers.
+    """
     from vjplab.measure.timing import device_time
-    from vjplab.measure.xla import compile_seconds, xla_stats
+    from vjplab.measure.xla import compile_time, xla_stats
     from vjplab.prepared import Infeasible, prepare
 
     reason = sweep.skip_reason(family, strategy, dimension, locality)
@@ -29,21 +38,26 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
         return {"skipped": reason}
     try:
         prepared = prepare(family, strategy, dimension, locality)
+        stats = xla_stats(prepared)
+        return {
+            "device_time": device_time(prepared, repeats=DEVICE_TIME_SAMPLES).asv_samples(),
+            "compile_seconds": compile_time(prepared).asv_samples(),
+            "flops": stats.flops,
+            "bytes_accessed": stats.bytes_accessed,
+            "xla_memory_bytes": stats.memory_bytes,
+        }
     except Infeasible as exc:
         return {"skipped": str(exc)}
-    stats = xla_stats(prepared)
-    return {
-        "device_time": device_time(prepared, repeats=5).median,
-        "compile_seconds": compile_seconds(prepared),
-        "flops": stats.flops,
-        "bytes_accessed": stats.bytes_accessed,
-        "xla_memory_bytes": stats.memory_bytes,
-    }
+    except Exception as exc:  # noqa: BLE001 - recorded per combination, see the docstring
+        return {"failed": f"{type(exc).__name__}: {exc}"}
 
 
 def measure_sweep(sweep: Sweep, progress: TextIO = sys.stderr) -> dict[tuple, dict]:
     """{(family, strategy, dimension, locality): entry} for every combination of ``sweep``."""
     combos = list(sweep.combinations())
+    from vjplab import compat
+
+    compat.disable_persistent_compilation_cache()  # before the process's first compile
     table = {}
     started = time.perf_counter()
     for index, combo in enumerate(combos, 1):

@@ -4,6 +4,11 @@
   (``jax.clear_caches()`` first, the persistent disk cache disabled, a freshly built Problem and
   strategy closure so no trace is reused). Excluded: building the Problem's inputs, and the
   first execution.
+* ``compile_time``: the statistic the suite stores: ``samples`` samples, each the minimum of
+  ``per_sample`` cold compiles (one compile is a noisy number: a cold compile on a shared CPU
+  varies by 10-50% from one to the next, almost always upwards). JAX decides whether to use its
+  persistent cache at the first compile of a process, so benchmark processes disable it
+  before anything compiles (``benchmarks/common.py``); ``compile_seconds`` disables it again.
 * ``xla_stats``: ``compiled.cost_analysis()`` flops and bytes accessed, and
   ``compiled.memory_analysis()`` argument, output, temp and alias sizes. Deterministic for a
   given JAX/XLA and backend: a change between releases is a real change of the program.
@@ -17,6 +22,7 @@ from dataclasses import dataclass
 import jax
 
 from vjplab import compat
+from vjplab.measure.timing import TimingStats
 from vjplab.prepared import PreparedVJP
 from vjplab.problems import problem as make_problem
 from vjplab.strategy import STRATEGIES
@@ -32,6 +38,12 @@ def compile_seconds(prepared: PreparedVJP) -> float:
     start = time.perf_counter()
     jax.jit(vjp).lower(fresh.x, fresh.cotangent).compile()
     return time.perf_counter() - start
+
+
+def compile_time(prepared: PreparedVJP, samples: int = 3, per_sample: int = 2) -> TimingStats:
+    """``samples`` samples of cold compile time, each the minimum of ``per_sample`` compiles."""
+    values = [min(compile_seconds(prepared) for _ in range(per_sample)) for _ in range(samples)]
+    return TimingStats.from_samples(values, per_sample)
 
 
 @dataclass(frozen=True)

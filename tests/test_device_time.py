@@ -1,0 +1,123 @@
+"""Device time: the loop runs everything a call runs (nothing hoisted), with a fixed trip count.
+
+The acceptance check (``vjplab.measure.acceptance``): for every family x O(N) strategy at
+N = 1e6 (dense_control: 1e3), medians of 3 fresh pinned processes,
+``0.6 <= device time / (latency - empty-call latency) <= 1.25``. The first version of the loop,
+which closed over the cotangent, is kept here as a fixture to show that the check catches it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+from vjplab import catalog
+from vjplab.measure import acceptance
+from vjplab.measure.timing import (TimingStats, device_time, hoist_proof_loop,
+                                   loop_iterations)
+from vjplab.prepared import prepare
+
+
+def closed_over_loop(prepared, iterations):
+    """The old device-time loop: ``c`` closed over, so XLA hoists all that depends on c alone."""
+    vjp, tiny = prepared.vjp, jnp.asarray(1e-30, prepared.problem.dtype)
+
+    @jax.jit
+    def loop(x, c):
+        return jax.lax.fori_loop(0, iterations, lambda _, xi: xi + tiny * vjp(xi, c), x)
+
+    return loop
+
+
+def run_acceptance(families: list[str]) -> list[dict]:
+    """The acceptance command in fresh processes pinned as asv's are (the test process is not)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "vjplab.measure.acceptance", "--json", "--processes", "3",
+         "--families", ",".join(families)],
+        capture_output=True, text=True, timeout=900,
+        env=dict(os.environ, VJPLAB_CPU_AFFINITY="auto"))
+    assert out.returncode in (0, 1), out.stderr[-3000:]
+    return json.loads(out.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", catalog.family_names())
+def test_device_time_is_the_call_cost_without_the_floor(family):
+    rows = run_acceptance([family])
+    assert {r["strategy"] for r in rows} == set(catalog.strategy_names()) - catalog.DENSE_STRATEGIES
+    bad = {r["strategy"]: round(acceptance.device_time_ratio(r), 2) for r in rows
+           if not acceptance.within_bounds(r)}
+    assert not bad, f"{family}: device time / (latency - empty call) outside " \
+                    f"[{acceptance.LOWER}, {acceptance.UPPER}]: {bad}"
+
+
+def test_closed_over_loop_fails_the_check_for_roll_cubic_exact():
+    """The old loop hoists the hand-written adjoint's cotangent work: the check must fail."""
+    case = ("roll_cubic", "exact", 1_000_000, 4)
+    old = acceptance.measure_case(*case, loop=closed_over_loop, repeats=5)
+    assert not acceptance.within_bounds(old), old
+    assert acceptance.device_time_ratio(old) < acceptance.LOWER
+    # In the same process, the hoist-proof loop passes the check the old one fails.
+    new = acceptance.measure_case(*case, repeats=5)
+    assert acceptance.within_bounds(new), new
+
+
+def test_ratio_bounds():
+    row = dict(latency=110e-6, empty_call=10e-6, device_time=100e-6)
+    assert acceptance.device_time_ratio(row) == pytest.approx(1.0)
+    assert acceptance.within_bounds(row)
+    assert not acceptance.within_bounds(dict(row, device_time=40e-6))   # hoisted
+    assert not acceptance.within_bounds(dict(row, device_time=200e-6))  # extra work
+
+
+def test_acceptance_cases_cover_every_family_and_linear_strategy():
+    cases = acceptance.acceptance_cases()
+    assert {c[0] for c in cases} == set(catalog.family_names())
+    assert not {c[1] for c in cases} & catalog.DENSE_STRATEGIES
+    assert {c[2] for c in cases if c[0] == "dense_control"} == {acceptance.QUADRATIC_DIMENSION}
+    assert {c[2] for c in cases if c[0] != "dense_control"} == {1_000_000}
+
+
+def loop_jaxpr(loop, prepared) -> str:
+    return str(jax.make_jaxpr(loop)(prepared.problem.x, prepared.problem.cotangent))
+
+
+def test_loop_carries_closed_over_constants():
+    """dense_control closes over its frequencies a, b: the loop must carry them (with x and c)
+    through the barrier, not hold them as loop constants (which XLA may hoist from)."""
+    prepared = prepare("dense_control", "exact", 200, 0)
+    text = loop_jaxpr(hoist_proof_loop(prepared, 3), prepared)
+    # fori_loop with a fixed trip count is a scan: carry = counter, x, c, a, b; the only loop
+    # constant is the scalar nudge.
+    assert "num_carry=5" in text and "num_consts=1" in text, text
+    assert "optimization_barrier" in text
+    # The old loop holds c and the frequencies as loop constants: the same check sees it.
+    old = loop_jaxpr(closed_over_loop(prepared, 3), prepared)
+    assert "num_carry=5" not in old and "num_consts=1" not in old
+    x, c = prepared.problem.x, prepared.problem.cotangent
+    assert jnp.array_equal(hoist_proof_loop(prepared, 3)(x, c), x)  # 1e-30 * vjp: x unchanged
+
+
+def test_trip_count_is_fixed_per_combination():
+    """R comes from XLA's cost analysis, not a timing: the same in every call and process."""
+    prepared = prepare("roll_cubic", "jax_vjp", 10_000, 4)
+    counts = {loop_iterations(prepared) for _ in range(3)}
+    assert len(counts) == 1
+    r = counts.pop()
+    assert str(r).rstrip("0") in ("1", "2", "5")
+    small = loop_iterations(prepare("roll_cubic", "jax_vjp", 1_000, 4))
+    assert small > r  # less work per VJP, more iterations
+    stats = device_time(prepared, repeats=3)
+    assert stats.per_repeat == r and len(stats.samples) == 3
+
+
+def test_timing_stats_samples_for_asv():
+    stats = TimingStats.from_samples([3.0, 1.0, 2.0], per_repeat=10)
+    assert stats.median == 2.0 and stats.samples == (3.0, 1.0, 2.0)
+    assert stats.asv_samples() == {"samples": [3.0, 1.0, 2.0], "number": 1}
