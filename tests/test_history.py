@@ -10,7 +10,8 @@ import pytest
 from vjplab.cli import main
 from vjplab.history.report import PAGE_NAME, build_history, markdown, terminal_table, write_html
 from vjplab.history.results import Measurement, ResultsError, load_results
-from vjplab.history.steps import Verdict, build_series, classify, steps, worst_first
+from vjplab.history.steps import (RULES, Verdict, build_series, classify, missing_points,
+                                  parse_thresholds, rules_with, steps, worst_first)
 from vjplab.history.versions import sort_versions
 
 TIME = "bench_vjp.TimeVJP.time_vjp"
@@ -37,7 +38,7 @@ def m(value, ci=None, q=None, jax="0.4.31", bench=TIME, params=("'roll_cubic'",)
     (m(1.0), m(1.05), Verdict.NO_CHANGE),
 ])
 def test_classify_noisy(before, after, expected):
-    assert classify(TIME, before, after, threshold=1.1) == expected
+    assert classify(TIME, before, after) == expected
 
 
 def test_classify_deterministic_flags_any_change():
@@ -48,7 +49,9 @@ def test_classify_deterministic_flags_any_change():
 
 def test_threshold_must_exceed_one():
     with pytest.raises(ValueError, match="threshold must be > 1"):
-        classify(TIME, m(1.0), m(2.0), threshold=0.9)
+        rules_with({"*": 0.9})
+    with pytest.raises(ValueError, match="threshold must be > 1"):
+        rules_with({"time_vjp": 1.0})
 
 
 def test_series_keep_newest_per_version_and_skip_missing_versions():
@@ -56,7 +59,7 @@ def test_series_keep_newest_per_version_and_skip_missing_versions():
             m(2.0, jax="0.10.2"), m(3.0, jax="0.9.2"),
             m(7.0, jax="0.10.2", params=("'other'",))]  # present in one version only
     series = build_series(data)
-    main_series = series[("vm", TIME, ("'roll_cubic'",))]
+    main_series = series[("vm", TIME, ("'roll_cubic'",), None)]
     assert list(main_series) == ["0.4.31", "0.9.2", "0.10.2"]
     assert main_series["0.4.31"].value == 5.0
     all_steps = steps(series)
@@ -100,7 +103,8 @@ def test_load_results_and_report(tmp_path):
     assert len(regressions) == 1 and regressions[0].after_version == "0.10.2"
     table = terminal_table(history)
     assert "regression" in table and "0.9.2 -> 0.10.2" in table and "roll_cubic jax_vjp" in table
-    assert "lack some versions" in table
+    # exact is null in 0.10.2's file: said so, and no step joins its 0.9.2 value to anything
+    assert "1 points missing" in table and "roll_cubic exact at 0.10.2" in table
     md = markdown(history)
     assert md.startswith("# vjplab") and "| regression | 0.9.2 -> 0.10.2 |" in md
     html_dir = tmp_path / "html"
