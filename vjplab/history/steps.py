@@ -68,7 +68,9 @@ RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     Rule("track_compile_time", "compile time", 1.25),
     Rule("peakmem_vjp", "peak memory (peakmem_vjp)", 1.1),
     Rule("peakmem_reference", "peak memory of the reference", 1.1),
-    Rule(NET_METHOD, "peak memory net of reference", 1.1, floor=4 * MIB),
+    # Floor: in an A/A pair of smoke-grid runs (48 combinations, N = 100) the net value
+    # (~22-43 MiB) moved by 1.0-4.1 MiB between runs; 8 MiB is twice the largest shift.
+    Rule(NET_METHOD, "peak memory net of reference", 1.1, floor=8 * MIB),
     Rule("track_flops", "XLA flops", None),
     Rule("track_bytes_accessed", "XLA bytes accessed", None),
     Rule("track_xla_memory", "XLA memory", None),
