@@ -104,7 +104,7 @@ def test_load_results_and_report(tmp_path):
     table = terminal_table(history)
     assert "regression" in table and "0.9.2 -> 0.10.2" in table and "roll_cubic jax_vjp" in table
     # exact is null in 0.10.2's file: said so, and no step joins its 0.9.2 value to anything
-    assert "1 points missing" in table and "roll_cubic exact at 0.10.2" in table
+    assert "1 point missing" in table and "roll_cubic exact at 0.10.2" in table
     md = markdown(history)
     assert md.startswith("# vjplab") and "| regression | 0.9.2 -> 0.10.2 |" in md
     html_dir = tmp_path / "html"
@@ -260,7 +260,7 @@ def test_newest_null_is_missing_not_an_older_value(tmp_path):
     missing = missing_points(history.series)
     assert [(key[2][1], m.jax, m.commit[:8]) for key, m in missing] == [
         ("'jax_vjp'", "0.10.2", "2222bbbb")]
-    assert "1 points missing" in terminal_table(history)
+    assert "1 point missing" in terminal_table(history)
     assert "roll_cubic jax_vjp N=100 k=1 at 0.10.2 (vm, commit 2222bbbb)" in terminal_table(history)
     # the exact strategy's newest value (1.05e-6, commit 2222bbbb) is the one compared
     (step,) = [s for s in history.steps if "'exact'" in s.params]

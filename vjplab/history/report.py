@@ -85,7 +85,8 @@ def _missing_note(history: History) -> list[str]:
     items = [f"{short_name(key[1])} {describe_params(history.results.benchmarks, key[1], key[2])}"
              f" at {m.jax} ({key[0]}, commit {short_hash(m.commit)})"
              for key, m in sorted(missing, key=lambda km: (km[0][:3], km[1].jax))]
-    return [f"{len(missing)} points missing: the newest results file of that release holds "
+    points = "1 point" if len(missing) == 1 else f"{len(missing)} points"
+    return [f"{points} missing: the newest results file of that release holds "
             f"null there (failed or skipped); no older value replaces it and steps join the "
             f"releases either side: {_examples(items)}"]
 
@@ -115,8 +116,9 @@ def summary_lines(history: History) -> list[str]:
              thresholds_line(history.rules),
              f"{len(history.steps)} steps: {counts[Verdict.REGRESSION]} regressions, "
              f"{counts[Verdict.IMPROVEMENT]} improvements, {counts[Verdict.NO_CHANGE]} no change"]
-    partial = sum(1 for per_version in history.series.values()
-                  if 0 < len(per_version) < len(history.versions))
+    partial = sum(1 for key, per_version in history.series.items()
+                  if 0 < len(per_version) < len(history.versions)
+                  and len(history.versions_of(key[1])) == 1)  # else: said per benchmark below
     if partial:
         lines.append(f"{partial} series lack some versions (benchmark or combination not "
                      f"recorded there); their steps join the versions they have")
