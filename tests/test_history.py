@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.asv_files import COMPILE, DEVICE, MIB, NET, PEAKMEM, REFERENCE, entry, write_file
 from vjplab.cli import main
-from vjplab.history.report import PAGE_NAME, build_history, markdown, terminal_table, write_html
+from vjplab.history.report import (PAGE_NAME, build_history, markdown, summary_lines,
+                                   terminal_table, write_html)
 from vjplab.history.results import Measurement, ResultsError, load_results
 from vjplab.history.steps import (RULES, Verdict, build_series, classify, missing_points,
                                   parse_thresholds, rules_with, steps, worst_first)
@@ -159,10 +161,6 @@ def test_record_rejects_unknown_version(capsys):
 
 # --- per-kind thresholds, benchmark versions, missing points, commits, net memory -------------
 
-from tests.asv_files import (COMPILE, DEVICE, MIB, NET, PEAKMEM, REFERENCE, entry, write_file)
-from tests.asv_files import TIME as TIME_4
-from vjplab.history.report import summary_lines
-
 
 def test_threshold_table():
     """None above 1.25; time_vjp stays at 1.1; deterministic kinds flag any change."""
@@ -231,9 +229,9 @@ def test_benchmark_versions_are_separate_series(tmp_path):
     """0.4.31 measured with version v1, 0.10.2 with v2 (the benchmark's code changed): two
     series of one point each, no step, both labelled."""
     root = tmp_path / "results"
-    write_file(root, {TIME_4: entry([1e-5, 1e-6], version="a" * 64, rel_ci=0.01)},
+    write_file(root, {TIME: entry([1e-5, 1e-6], version="a" * 64, rel_ci=0.01)},
                jax="0.4.31", commit="1111aaaa" * 5)
-    write_file(root, {TIME_4: entry([5e-5, 5e-6], version="b" * 64, rel_ci=0.01)},
+    write_file(root, {TIME: entry([5e-5, 5e-6], version="b" * 64, rel_ci=0.01)},
                jax="0.10.2", commit="2222bbbb" * 5)
     history = build_history(load_results(root))
     assert len(history.series) == 4 and history.steps == []
@@ -241,7 +239,7 @@ def test_benchmark_versions_are_separate_series(tmp_path):
     text = terminal_table(history)
     assert "2 benchmark versions (version aaaaaaaa, version bbbbbbbb)" in text
     # same version: one series, and the 5x step is found
-    write_file(root, {TIME_4: entry([5e-5, 5e-6], version="a" * 64, rel_ci=0.01)},
+    write_file(root, {TIME: entry([5e-5, 5e-6], version="a" * 64, rel_ci=0.01)},
                jax="0.10.2", commit="2222bbbb" * 5)
     assert len(build_history(load_results(root)).regressions) == 2
 
@@ -250,10 +248,10 @@ def test_newest_null_is_missing_not_an_older_value(tmp_path):
     """0.10.2 has two files: an older run (5e-5: a regression against 0.4.31) and the newest,
     where asv stored null (failed). The point is missing; the old value is not used."""
     root = tmp_path / "results"
-    write_file(root, {TIME_4: entry([1e-5, 1e-6], rel_ci=0.01)}, jax="0.4.31")
-    write_file(root, {TIME_4: entry([5e-5, 5e-6], rel_ci=0.01, started_at=1_000)},
+    write_file(root, {TIME: entry([1e-5, 1e-6], rel_ci=0.01)}, jax="0.4.31")
+    write_file(root, {TIME: entry([5e-5, 5e-6], rel_ci=0.01, started_at=1_000)},
                jax="0.10.2", commit="1111aaaa" * 5)
-    write_file(root, {TIME_4: entry([None, 1.05e-6], rel_ci=0.01, started_at=2_000)},
+    write_file(root, {TIME: entry([None, 1.05e-6], rel_ci=0.01, started_at=2_000)},
                jax="0.10.2", commit="2222bbbb" * 5)
     history = build_history(load_results(root))
     assert history.regressions == []
@@ -270,9 +268,9 @@ def test_newest_null_is_missing_not_an_older_value(tmp_path):
 def test_newest_is_by_run_time_not_commit_date(tmp_path):
     """An old commit benchmarked again later is the newest results file."""
     root = tmp_path / "results"
-    write_file(root, {TIME_4: entry([1e-5, 1e-6], started_at=1_000)}, jax="0.10.2",
+    write_file(root, {TIME: entry([1e-5, 1e-6], started_at=1_000)}, jax="0.10.2",
                commit="1111aaaa" * 5, date=9_000)
-    write_file(root, {TIME_4: entry([2e-5, 2e-6], started_at=5_000)}, jax="0.10.2",
+    write_file(root, {TIME: entry([2e-5, 2e-6], started_at=5_000)}, jax="0.10.2",
                commit="2222bbbb" * 5, date=1_000)
     series = build_series(load_results(root).measurements)
     assert {p["0.10.2"].value for p in series.values()} == {2e-5, 2e-6}
@@ -280,9 +278,9 @@ def test_newest_is_by_run_time_not_commit_date(tmp_path):
 
 def test_steps_name_their_commits(tmp_path):
     root = tmp_path / "results"
-    write_file(root, {TIME_4: entry([1e-5, 1e-6], rel_ci=0.01)}, jax="0.4.31",
+    write_file(root, {TIME: entry([1e-5, 1e-6], rel_ci=0.01)}, jax="0.4.31",
                commit="1111aaaa" * 5)
-    write_file(root, {TIME_4: entry([2e-5, 1e-6], rel_ci=0.01)}, jax="0.10.2",
+    write_file(root, {TIME: entry([2e-5, 1e-6], rel_ci=0.01)}, jax="0.10.2",
                commit="2222bbbb" * 5)
     history = build_history(load_results(root))
     (regression,) = history.regressions
@@ -295,7 +293,7 @@ def test_steps_name_their_commits(tmp_path):
     # one commit for both releases: no such note
     root2 = tmp_path / "same"
     for jax in ("0.4.31", "0.10.2"):
-        write_file(root2, {TIME_4: entry([1e-5, 1e-6], rel_ci=0.01)}, jax=jax)
+        write_file(root2, {TIME: entry([1e-5, 1e-6], rel_ci=0.01)}, jax=jax)
     assert not any("different commits" in line
                    for line in summary_lines(build_history(load_results(root2))))
 
