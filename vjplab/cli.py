@@ -6,6 +6,7 @@ Commands:
             one family and strategy (to check asv's numbers against)
   record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
   history   series over JAX versions from asv's results, flagged steps, report + plots
+  compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
   list      the registered families and strategies
 """
 
@@ -16,6 +17,11 @@ import sys
 from pathlib import Path
 
 from vjplab.grid import GRIDS
+
+
+THRESHOLD_HELP = ("override the per-kind thresholds (vjplab/history/steps.py RULES): RATIO sets "
+                  "every non-deterministic kind, KIND=RATIO one kind (e.g. "
+                  "track_compile_time=1.3); repeatable")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,12 +69,36 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--html-dir", type=Path,
                          help="write vjplab-history.html and plots here (default: asv's html "
                               "directory, when it exists)")
-    history.add_argument("--threshold", type=float, default=1.1,
-                         help="ratio beyond which a step counts (default: %(default)s)")
+    history.add_argument("--threshold", action="append", metavar="[KIND=]RATIO",
+                         help=THRESHOLD_HELP)
     history.add_argument("--markdown", type=Path, help="also write the report as Markdown")
     history.add_argument("--limit", type=int, default=40, help="rows in the terminal table")
     history.add_argument("--fail-on-regression", action="store_true",
                          help="exit 1 when any step is a regression (for CI)")
+
+    compare = sub.add_parser(
+        "compare", help="two result sets pair by pair, per-kind flag rates",
+        description="Compare result set A (before) with B (after). Each is an asv results "
+                    "directory or a commit hash/prefix looked up in --results-dir. Pairs share "
+                    "machine (unless --machine-a and --machine-b are both given), JAX release "
+                    "(unless each side holds one), benchmark, parameters and benchmark version; "
+                    "each pair is classified with the history's per-kind rules.")
+    compare.add_argument("a", help="side A: results directory, or commit hash or prefix")
+    compare.add_argument("b", help="side B: results directory, or commit hash or prefix")
+    compare.add_argument("--results-dir", type=Path,
+                         help="where commits are looked up (default: from asv.conf.json)")
+    compare.add_argument("--machine-a", help="only this machine on side A")
+    compare.add_argument("--machine-b", help="only this machine on side B (both given: pairs "
+                                             "match across the two machines)")
+    compare.add_argument("--jax-a", help="only this JAX release on side A")
+    compare.add_argument("--jax-b", help="only this JAX release on side B")
+    compare.add_argument("--threshold", action="append", metavar="[KIND=]RATIO",
+                         help=THRESHOLD_HELP)
+    compare.add_argument("--markdown", type=Path, help="also write the report as Markdown")
+    compare.add_argument("--json", type=Path, help="also write the figures as JSON")
+    compare.add_argument("--limit", type=int, default=40, help="flagged rows in the terminal")
+    compare.add_argument("--fail-on-regression", action="store_true",
+                         help="exit 1 when any pair is a regression (B worse than A)")
 
     sub.add_parser("list", help="registered families and strategies")
     return parser
@@ -99,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     elif args.command == "history":
         return history_command(args)
+    elif args.command == "compare":
+        return compare_command(args)
     elif args.command == "list":
         import vjplab
 
@@ -110,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 def history_command(args: argparse.Namespace) -> int:
     from vjplab.history.report import build_history, markdown, terminal_table, write_html
     from vjplab.history.results import load_results
+    from vjplab.history.steps import parse_thresholds, rules_with
 
     results_dir, html_dir = args.results_dir, args.html_dir
     if results_dir is None or html_dir is None:
@@ -125,7 +158,8 @@ def history_command(args: argparse.Namespace) -> int:
         if html_dir is None and (root / conf["html_dir"]).is_dir():
             html_dir = root / conf["html_dir"]
     try:
-        history = build_history(load_results(results_dir), threshold=args.threshold)
+        rules = rules_with(parse_thresholds(args.threshold))
+        history = build_history(load_results(results_dir), rules)
     except ValueError as exc:  # ResultsError, or a bad threshold
         print(f"vjplab history: {exc}", file=sys.stderr)
         return 2
@@ -137,6 +171,36 @@ def history_command(args: argparse.Namespace) -> int:
         print(f"html: {write_html(history, Path(html_dir))}")
     if args.fail_on_regression and history.regressions:
         print(f"{len(history.regressions)} regression(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from vjplab.history.compare import run_compare
+    from vjplab.history.compare_report import markdown, terminal_text, to_json
+    from vjplab.history.steps import parse_thresholds, rules_with
+
+    results_dir = args.results_dir
+    try:
+        if results_dir is None and not (Path(args.a).is_dir() and Path(args.b).is_dir()):
+            from vjplab.suite import read_asv_config, repo_root
+
+            results_dir = repo_root() / read_asv_config(repo_root())["results_dir"]
+        comparison = run_compare(args.a, args.b, results_dir,
+                                 rules_with(parse_thresholds(args.threshold)),
+                                 args.machine_a, args.machine_b, args.jax_a, args.jax_b)
+    except ValueError as exc:
+        print(f"vjplab compare: {exc}", file=sys.stderr)
+        return 2
+    print(terminal_text(comparison, limit=args.limit))
+    if args.markdown:
+        args.markdown.write_text(markdown(comparison))
+        print(f"markdown: {args.markdown}")
+    if args.json:
+        args.json.write_text(to_json(comparison))
+        print(f"json: {args.json}")
+    if args.fail_on_regression and comparison.regressions:
+        print(f"{len(comparison.regressions)} regression(s)", file=sys.stderr)
         return 1
     return 0
 

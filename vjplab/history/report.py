@@ -1,7 +1,12 @@
 """The regression report: a terminal table (worst first), Markdown, and an HTML page with plots.
 
-Plots: one per (machine, benchmark, parameters without the strategy); x = JAX version (sorted
-as versions, evenly spaced), one line per strategy, log y.
+Every form states each kind's threshold, the benchmarks whose asv version changed (separate
+series), the points missing because a release's newest results file holds null, and the
+commits each step compares (with a note when releases were recorded at different commits).
+
+Plots: one per (machine, benchmark, benchmark version, parameters without the strategy);
+x = JAX version (sorted as versions, evenly spaced), one line per strategy, log y (linear when
+a value is <= 0, as a net memory can be).
 """
 
 from __future__ import annotations
@@ -12,14 +17,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from vjplab.history.labels import (describe_params, describe_version, format_change,
+                                   format_value, short_hash, short_name, unit_of)
 from vjplab.history.results import ResultsSet
-from vjplab.history.steps import (DEFAULT_THRESHOLD, SeriesKey, Step, Verdict, build_series,
-                                  steps, worst_first)
+from vjplab.history.steps import (RULES, Rules, SeriesKey, Step, Verdict, build_series,
+                                  kinds_table, missing_points, rule_for, steps, worst_first)
 from vjplab.history.versions import sort_versions
-from vjplab.measure.report import format_count, format_seconds
 
 PAGE_NAME = "vjplab-history.html"
 PLOTS_DIR = "vjplab-history"
+#: examples listed in a summary note before "and N more"
+EXAMPLES = 5
 
 
 @dataclass
@@ -27,7 +35,7 @@ class History:
     results: ResultsSet
     series: dict[SeriesKey, dict]
     steps: list[Step]
-    threshold: float
+    rules: Rules
 
     @property
     def versions(self) -> list[str]:
@@ -37,69 +45,109 @@ class History:
     def regressions(self) -> list[Step]:
         return [s for s in self.steps if s.verdict == Verdict.REGRESSION]
 
+    def versions_of(self, benchmark: str) -> set[str | None]:
+        """The asv versions of ``benchmark`` among the series (several: separate series)."""
+        return {key[3] for key in self.series if key[1] == benchmark}
 
-def build_history(results: ResultsSet, threshold: float = DEFAULT_THRESHOLD) -> History:
+
+def build_history(results: ResultsSet, rules: Rules | None = None) -> History:
+    """Series and classified steps (worst first) under ``rules`` (default: steps.RULES)."""
+    rules = RULES if rules is None else rules
     series = build_series(results.measurements)
-    return History(results, series, worst_first(steps(series, threshold)), threshold)
+    return History(results, series, worst_first(steps(series, rules)), rules)
 
 
-def format_value(value: float, unit: str | None) -> str:
-    if unit == "seconds":
-        return format_seconds(value)
-    if unit == "bytes":
-        return format_count(value, "B")
-    return format_count(value)
+def thresholds_line(rules: Rules) -> str:
+    """``thresholds: time_vjp 1.1x, ..., track_flops any change`` (one entry per kind)."""
+    return "thresholds: " + ", ".join(f"{r.kind} {r.describe()}" for r in kinds_table(rules))
 
 
-def describe_params(history: History, benchmark: str, params: tuple[str, ...],
-                    drop: str | None = None) -> str:
-    """``roll_cubic jax_vjp N=100 k=1``; ``drop`` names a parameter already left out of
-    ``params`` (the plots' line parameter)."""
-    names = [n for n in history.results.benchmarks.get(benchmark, {}).get("param_names") or []
-             if n != drop]
-    parts = []
-    for name, value in zip(names, params):
-        value = value.strip("'")
-        parts.append({"dimension": f"N={value}", "locality": f"k={value}"}.get(name, value))
-    return " ".join(parts) if parts else ", ".join(params)
+def _examples(items: list[str]) -> str:
+    more = f", and {len(items) - EXAMPLES} more" if len(items) > EXAMPLES else ""
+    return ", ".join(items[:EXAMPLES]) + more
 
 
-def short_name(benchmark: str) -> str:
-    return benchmark.split(".", 1)[-1]
+def _version_notes(history: History) -> list[str]:
+    lines = []
+    for benchmark in sorted({key[1] for key in history.series}):
+        versions = history.versions_of(benchmark)
+        if len(versions) > 1:
+            labels = ", ".join(sorted(describe_version(v) for v in versions))
+            lines.append(f"{short_name(benchmark)} has {len(versions)} benchmark versions "
+                         f"({labels}): separate series, no step compares across them")
+    return lines
 
 
-def _unit(history: History, benchmark: str) -> str | None:
-    return history.results.benchmarks.get(benchmark, {}).get("unit")
+def _missing_note(history: History) -> list[str]:
+    missing = missing_points(history.series)
+    if not missing:
+        return []
+    items = [f"{short_name(key[1])} {describe_params(history.results.benchmarks, key[1], key[2])}"
+             f" at {m.jax} ({key[0]}, commit {short_hash(m.commit)})"
+             for key, m in sorted(missing, key=lambda km: (km[0][:3], km[1].jax))]
+    points = "1 point" if len(missing) == 1 else f"{len(missing)} points"
+    return [f"{points} missing: the newest results file of that release holds "
+            f"null there (failed or skipped); no older value replaces it and steps join the "
+            f"releases either side: {_examples(items)}"]
+
+
+def _commit_notes(history: History) -> list[str]:
+    """"releases recorded at different commits" when the points of one machine's series come
+    from more than one commit."""
+    commits: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for (machine, *_), per_version in history.series.items():
+        for version, m in per_version.items():
+            commits[machine][version].add(m.commit)
+    lines = []
+    for machine, per_version in sorted(commits.items()):
+        if len(set().union(*per_version.values())) > 1:
+            where = ", ".join(f"{v} at {', '.join(sorted(short_hash(c) for c in per_version[v]))}"
+                              for v in sort_versions(per_version))
+            lines.append(f"releases recorded at different commits on {machine}: {where} "
+                         f"(each step names the commits it compares)")
+    return lines
 
 
 def summary_lines(history: History) -> list[str]:
     counts = Counter(s.verdict for s in history.steps)
     machines = sorted({m.machine for m in history.results.measurements})
     lines = [f"JAX versions: {', '.join(history.versions) or 'none'}; machines: "
-             f"{', '.join(machines) or 'none'}; threshold {history.threshold:g}",
+             f"{', '.join(machines) or 'none'}",
+             thresholds_line(history.rules),
              f"{len(history.steps)} steps: {counts[Verdict.REGRESSION]} regressions, "
              f"{counts[Verdict.IMPROVEMENT]} improvements, {counts[Verdict.NO_CHANGE]} no change"]
-    partial = sum(1 for per_version in history.series.values()
-                  if 0 < len(per_version) < len(history.versions))
+    partial = sum(1 for key, per_version in history.series.items()
+                  if 0 < len(per_version) < len(history.versions)
+                  and len(history.versions_of(key[1])) == 1)  # else: said per benchmark below
     if partial:
         lines.append(f"{partial} series lack some versions (benchmark or combination not "
                      f"recorded there); their steps join the versions they have")
+    lines += _version_notes(history) + _missing_note(history) + _commit_notes(history)
     if len(history.versions) < 2:
         lines.append("fewer than two JAX versions recorded: no steps to classify "
                      "(record more with `python -m vjplab record`)")
     return lines + [f"note: {m}" for m in history.results.messages]
 
 
+def _parameters_cell(history: History, step: Step) -> str:
+    text = describe_params(history.results.benchmarks, step.benchmark, step.params)
+    if len(history.versions_of(step.benchmark)) > 1:
+        text += f" ({describe_version(step.benchmark_version)})"
+    return text
+
+
 def _step_cells(history: History, step: Step) -> list[str]:
-    unit = _unit(history, step.benchmark)
+    unit = unit_of(history.results.benchmarks, step.benchmark)
+    rule = rule_for(step.benchmark, history.rules)
     return [step.verdict.value, f"{step.before_version} -> {step.after_version}",
-            f"{step.ratio:.2f}x", format_value(step.before, unit), format_value(step.after, unit),
-            short_name(step.benchmark), describe_params(history, step.benchmark, step.params),
-            step.machine]
+            format_change(rule, step.before, step.after, unit), format_value(step.before, unit),
+            format_value(step.after, unit), short_name(step.benchmark),
+            _parameters_cell(history, step),
+            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}", step.machine]
 
 
-STEP_HEADER = ["verdict", "JAX step", "ratio", "before", "after", "benchmark", "parameters",
-               "machine"]
+STEP_HEADER = ["verdict", "JAX step", "change", "before", "after", "benchmark", "parameters",
+               "commits", "machine"]
 
 
 def terminal_table(history: History, limit: int = 40) -> str:
@@ -129,16 +177,18 @@ def markdown(history: History) -> str:
 
 
 def _plot_groups(history: History) -> dict[tuple, dict[str, dict]]:
-    """(machine, benchmark, params without strategy) -> {strategy: {version: value}}."""
+    """(machine, benchmark, benchmark version, params without strategy) ->
+    {strategy: {JAX version: value}} (measured points only)."""
     groups: dict[tuple, dict[str, dict]] = defaultdict(dict)
-    for (machine, benchmark, params), per_version in history.series.items():
+    for (machine, benchmark, params, bench_version), per_version in history.series.items():
         names = history.results.benchmarks.get(benchmark, {}).get("param_names") or []
         if "strategy" in names:
             i = names.index("strategy")
             line, rest = params[i].strip("'"), params[:i] + params[i + 1:]
         else:
             line, rest = short_name(benchmark), params
-        groups[(machine, benchmark, rest)][line] = {v: m.value for v, m in per_version.items()}
+        groups[(machine, benchmark, bench_version, rest)][line] = {
+            v: m.value for v, m in per_version.items() if m.measured}
     return groups
 
 
@@ -155,18 +205,23 @@ def write_html(history: History, html_dir: Path) -> Path:
     versions = history.versions
     position = {v: i for i, v in enumerate(versions)}
     figures = []
-    for index, ((machine, benchmark, rest), lines) in enumerate(sorted(_plot_groups(history).items())):
+    groups = sorted(_plot_groups(history).items(), key=lambda kv: repr(kv[0]))
+    for index, ((machine, benchmark, bench_version, rest), lines) in enumerate(groups):
         if max(len(points) for points in lines.values()) < 2:
             continue
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
         for strategy, points in sorted(lines.items()):
             xs = [position[v] for v in points]
             ax.plot(xs, list(points.values()), marker="o", label=strategy)
-        ax.set_yscale("log")
+        positive = all(v > 0 for points in lines.values() for v in points.values())
+        ax.set_yscale("log" if positive else "linear")  # a net series can be <= 0
         ax.set_xticks(range(len(versions)), versions, rotation=45, fontsize=8)
         ax.set_xlabel("JAX version")
-        ax.set_ylabel(_unit(history, benchmark) or "value")
-        title = f"{short_name(benchmark)}\n{describe_params(history, benchmark, rest, 'strategy')}"
+        ax.set_ylabel(unit_of(history.results.benchmarks, benchmark) or "value")
+        title = (f"{short_name(benchmark)}\n"
+                 f"{describe_params(history.results.benchmarks, benchmark, rest, 'strategy')}")
+        if len(history.versions_of(benchmark)) > 1:
+            title += f" ({describe_version(bench_version)})"
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
@@ -191,7 +246,7 @@ td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;marg
 <ul>{summary}</ul>
 <h2>Steps that changed (worst first)</h2>
 <table><tr>{''.join(f'<th>{h}</th>' for h in STEP_HEADER)}</tr>
-{rows or '<tr><td colspan="8">no step changed</td></tr>'}
+{rows or f'<tr><td colspan="{len(STEP_HEADER)}">no step changed</td></tr>'}
 </table>
 <h2>Series (x: JAX version, one line per strategy, log y)</h2>
 {figs or '<p>no series with two or more JAX versions yet</p>'}
