@@ -51,6 +51,7 @@ def run_acceptance(families: list[str]) -> list[dict]:
 def test_device_time_is_the_call_cost_without_the_floor(family):
     rows = run_acceptance([family])
     assert {r["strategy"] for r in rows} == set(catalog.strategy_names()) - catalog.DENSE_STRATEGIES
+    assert not [r for r in rows if "skipped" in r], rows
     bad = {r["strategy"]: round(acceptance.device_time_ratio(r), 2) for r in rows
            if not acceptance.within_bounds(r)}
     assert not bad, f"{family}: device time / (latency - empty call) outside " \
