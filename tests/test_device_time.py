@@ -94,15 +94,16 @@ def test_loop_carries_closed_over_constants():
     through the barrier, not hold them as loop constants (which XLA may hoist from)."""
     prepared = prepare("dense_control", "exact", 200, 0)
     text = loop_jaxpr(hoist_proof_loop(prepared, 3), prepared)
-    # fori_loop with a fixed trip count is a scan: carry = counter, x, c, a, b; the only loop
-    # constant is the scalar nudge.
-    assert "num_carry=5" in text and "num_consts=1" in text, text
+    # fori_loop with a fixed trip count is a scan: carry = counter, x, c, a, b, result; no
+    # loop constants at all.
+    assert "num_carry=6" in text and "num_consts=0" in text, text
     assert "optimization_barrier" in text
     # The old loop holds c and the frequencies as loop constants: the same check sees it.
     old = loop_jaxpr(closed_over_loop(prepared, 3), prepared)
-    assert "num_carry=5" not in old and "num_consts=1" not in old
+    assert "num_consts=0" not in old
     x, c = prepared.problem.x, prepared.problem.cotangent
-    assert jnp.array_equal(hoist_proof_loop(prepared, 3)(x, c), x)  # 1e-30 * vjp: x unchanged
+    # The loop returns the last iteration's VJP: exactly one call's result.
+    assert jnp.array_equal(hoist_proof_loop(prepared, 3)(x, c), prepared.vjp(x, c))
 
 
 def test_trip_count_is_fixed_per_combination():
