@@ -7,7 +7,7 @@ so this module imports no JAX at import time.
 
 from __future__ import annotations
 
-from .params import GRID, PARAM_NAMES, sweep_params
+from .params import GRID, PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
 
 
 class MetricBenchmark:
@@ -15,7 +15,7 @@ class MetricBenchmark:
 
     metric: str
     param_names = PARAM_NAMES
-    params = sweep_params(GRID.metrics)
+    params = sweep_params(SPACE.metrics)
     timeout = 120.0
 
     def setup_cache(self):
@@ -29,6 +29,7 @@ class MetricBenchmark:
     setup_cache.timeout = 3600.0
 
     def setup(self, table, family, strategy, dimension, locality):
+        skip_unless_selected("metrics", family, strategy, dimension, locality)
         entry = table[(family, strategy, dimension, locality)]
         if "skipped" in entry:
             raise NotImplementedError(entry["skipped"])
