@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
+import sys
 import types
 from pathlib import Path
 
@@ -153,3 +155,40 @@ def test_benchmark_unknown_to_the_selection_table_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="bench_new.New.time_new"):
         missing(tmp_path, "tiny")
 
+
+
+def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, capsys):
+    """record_versions with asv stubbed out: a partial file is re-run selectively, a complete
+    one is skipped (before, any results file for the commit counted as done)."""
+    from vjplab.history import record
+    from vjplab.suite import git_head, repo_root
+
+    monkeypatch.setattr(sys.modules[__name__], "COMMIT", git_head(repo_root()))
+    commands = []
+    monkeypatch.setattr(record, "run_logged", lambda cmd, env, cwd: commands.append(cmd))
+    values = complete_values("tiny")
+    values["bench_vjp.TimeVJP.time_vjp"][("roll_cubic", "exact", 100, 1)] = None
+    write_suite(tmp_path / "results", values)
+
+    record.record_versions([VERSION], grid="tiny", machine=MACHINE, output_dir=tmp_path,
+                           publish=False)
+    out = capsys.readouterr().out
+    assert "1 parameter set(s) of the 'tiny' grid have no result" in out
+    assert "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1)" in out
+    runs = [c for c in commands if "run" in c]
+    assert len(runs) == 1 and "--skip-existing" not in runs[0]
+    regex = runs[0][runs[0].index("--bench") + 1]
+    assert re.search(regex, "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1)")
+    assert not re.search(regex, "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 100, 1)")
+
+    commands.clear()
+    write_suite(tmp_path / "results", complete_values("tiny"))
+    record.record_versions([VERSION], grid="tiny", machine=MACHINE, output_dir=tmp_path,
+                           publish=False)
+    assert "already recorded" in capsys.readouterr().out
+    assert not [c for c in commands if "run" in c]
+    # ... but not for another grid: the smoke grid's parameter sets were never run.
+    record.record_versions([VERSION], grid="smoke", machine=MACHINE, output_dir=tmp_path,
+                           publish=False)
+    assert "have no result" in capsys.readouterr().out
+    assert [c for c in commands if "run" in c]
