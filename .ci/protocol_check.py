@@ -29,8 +29,9 @@ TOLERANCE = 0.15
 def asv_medians(output_dir: str, env: dict, rounds: int | None) -> dict:
     regex = (rf"time_vjp\('roll_cubic', '({'|'.join(STRATEGIES)})', "
              rf"({'|'.join(map(str, DIMENSIONS))}), ({'|'.join(map(str, LOCALITIES))})\)")
+    # --allow-dirty: a check of the protocol on this working tree, into its own output dir.
     command = [sys.executable, "-m", "vjplab", "bench", "--output-dir", output_dir, "--bench",
-               regex, "--no-publish"] + (["--rounds", str(rounds)] if rounds else [])
+               regex, "--no-publish", "--allow-dirty"] + (["--rounds", str(rounds)] if rounds else [])
     subprocess.run(command, env=env, check=True, capture_output=True)
     files = [f for f in glob.glob(os.path.join(output_dir, "results", "*", "*.json"))
              if not f.endswith("machine.json")]

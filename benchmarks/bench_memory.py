@@ -7,11 +7,11 @@ dimension) to see what compiling and running the VJP added, as scikit-image does
 """
 
 from .common import VJPBenchmark, start_benchmark_process
-from .params import GRID
+from .params import SPACE, skip_unless_selected
 
 
 class PeakMemVJP(VJPBenchmark):
-    sweep = GRID.metrics
+    kind = "metrics"
     rounds = 1  # peak RSS hardly varies between processes; extra rounds are for timings
 
     def peakmem_vjp(self, family, strategy, dimension, locality):
@@ -22,11 +22,12 @@ class PeakMemReference:
     """Imports and the Problem's arrays only: the baseline to subtract from PeakMemVJP."""
 
     param_names = ["family", "dimension"]
-    params = [GRID.metrics.family_names, list(GRID.metrics.all_dimensions)]
+    params = [SPACE.metrics.family_names, list(SPACE.metrics.all_dimensions)]
 
     def setup(self, family, dimension):
         import vjplab
 
+        skip_unless_selected("metrics", family, None, dimension, None)
         start_benchmark_process()  # as PeakMemVJP's, so the two are comparable
         fam = vjplab.FAMILIES[family]
         n = vjplab.nearest_dimension(family, dimension)

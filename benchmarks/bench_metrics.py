@@ -14,7 +14,7 @@ compile time as samples of minima; see vjplab/measure/).
 
 from __future__ import annotations
 
-from .params import GRID, PARAM_NAMES, sweep_params
+from .params import GRID, PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
 
 
 class MetricBenchmark:
@@ -22,7 +22,7 @@ class MetricBenchmark:
 
     metric: str
     param_names = PARAM_NAMES
-    params = sweep_params(GRID.metrics)
+    params = sweep_params(SPACE.metrics)
     timeout = 120.0
     version = "2"
 
@@ -37,6 +37,7 @@ class MetricBenchmark:
     setup_cache.timeout = 3600.0
 
     def setup(self, table, family, strategy, dimension, locality):
+        skip_unless_selected("metrics", family, strategy, dimension, locality)
         entry = table[(family, strategy, dimension, locality)]
         if "skipped" in entry:
             raise NotImplementedError(entry["skipped"])

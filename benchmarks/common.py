@@ -1,8 +1,8 @@
 """The base class of the benchmarks that run a VJP: setup prepares (builds, compiles, warms) it.
 
-Subclasses only declare ``sweep`` and a ``time_``/``peakmem_`` method. Parameter values come
-from the catalog and the grid named by VJPLAB_GRID, so a new family or strategy needs no edit
-here. JAX and vjplab's strategies are imported at import time on purpose: asv's forkserver
+Subclasses only declare ``kind`` (which sweep) and a ``time_``/``peakmem_`` method. Parameter
+values come from the catalog and the union of every grid (the grid named by VJPLAB_GRID selects
+what runs), so a new family or strategy needs no edit here. JAX and vjplab's strategies are imported at import time on purpose: asv's forkserver
 (``launch_method``) imports this module once and forks every benchmark process from it, so a
 process starts with JAX loaded (no backend yet: pinning and XLA's threads start in the child).
 """
@@ -16,10 +16,9 @@ import jax  # imported once in asv's forkserver, see above
 import jaxlib
 
 from vjplab.cpu_affinity import pin_for_timing
-from vjplab.grid import Sweep
 from vjplab.prepared import prepare  # likewise: the families and strategies
 
-from .params import PARAM_NAMES, sweep_params
+from .params import PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
 
 
 class PerCallTimer:
@@ -39,7 +38,8 @@ class PerCallTimer:
 
 
 class VJPBenchmark:
-    """Base class over (family, strategy, dimension, locality) of a grid sweep.
+    """Base class over (family, strategy, dimension, locality): the union of every grid's
+    ``kind`` sweep; combinations the active grid does not run skip in setup with the reason.
 
     Timing protocol (README, "Timing protocol"): asv re-runs ``setup`` before each sample, so
     setup only fetches the cached PreparedVJP (compiled and run once on first use; compilation
@@ -51,7 +51,9 @@ class VJPBenchmark:
     pinned to one CPU first (vjplab.cpu_affinity).
     """
 
-    sweep: Sweep
+    #: "latency" or "metrics": which sweep of the active grid selects the combinations to run
+    #: (params are always the union of every grid's, vjplab.grid.PARAM_SPACE).
+    kind: str
     param_names = PARAM_NAMES
     number = 1
     repeat = (5, 50, 0.1)
@@ -62,12 +64,10 @@ class VJPBenchmark:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        cls.params = sweep_params(cls.sweep)
+        cls.params = sweep_params(SPACE.sweep(cls.kind))
 
     def setup(self, family: str, strategy: str, dimension: int, locality: int) -> None:
-        reason = self.sweep.skip_reason(family, strategy, dimension, locality)
-        if reason:
-            raise NotImplementedError(reason)
+        skip_unless_selected(self.kind, family, strategy, dimension, locality)
         start_benchmark_process()
         self.prepared = prepare(family, strategy, dimension, locality)
         self.calls = self.prepared.calls_per_sample()

@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--grid", choices=sorted(GRIDS), default="default",
                        help="parameter grid (default: %(default)s)")
     bench.add_argument("--machine", help="asv machine name (default: this host's name)")
-    bench.add_argument("--bench", help="regex selecting benchmarks (asv run --bench)")
+    bench.add_argument("--bench", help="regex selecting benchmarks (asv run --bench); combined "
+                                       "with the grid's selection: both must match")
+    bench.add_argument("--allow-dirty", action="store_true",
+                       help="benchmark uncommitted changes anyway (results are labelled with "
+                            "HEAD's commit; a warning is printed)")
     bench.add_argument("--no-publish", action="store_true", help="skip asv publish")
     bench.add_argument("--rounds", type=int,
                        help="asv rounds (processes per parameter set); the suite's default is 1")
@@ -109,9 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from vjplab.suite import bench_current_environment
 
-        bench_current_environment(grid=args.grid, machine=args.machine, bench=args.bench,
-                                  publish=not args.no_publish, output_dir=args.output_dir,
-                                  rounds=args.rounds)
+        try:
+            bench_current_environment(grid=args.grid, machine=args.machine, bench=args.bench,
+                                      publish=not args.no_publish, output_dir=args.output_dir,
+                                      rounds=args.rounds, allow_dirty=args.allow_dirty)
+        except ValueError as exc:
+            print(f"vjplab bench: {exc}", file=sys.stderr)
+            return 2
     elif args.command == "measure":
         return measure_command(args)
     elif args.command == "record":
@@ -211,6 +219,7 @@ def measure_command(args: argparse.Namespace) -> int:
     import vjplab
     from vjplab.cpu_affinity import describe_pinning, requested_cpus
     from vjplab.measure import report
+    from vjplab.problems import check_dtype
 
     if args.dtype == "float64":
         import jax
@@ -219,6 +228,7 @@ def measure_command(args: argparse.Namespace) -> int:
     names = vjplab.strategies() if args.strategy == "all" else args.strategy.split(",")
     title = f"{args.family} N={args.dimension} k={args.locality} {args.dtype}"
     try:
+        check_dtype(args.dtype)  # an unknown dtype is an error, not a skip
         report.check_names(args.family, names)
         # Checks the setting; measure_rows pins the measuring process (here or in each child).
         title += f", {describe_pinning(requested_cpus())}"

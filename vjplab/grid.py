@@ -15,6 +15,11 @@ within 15 minutes on a 2-core CPU: latency at k = 1 and 16 (the ``full`` grid ad
 a metrics sweep of N = 1e3 for all strategies and 1e5 for the scalable ones at k = 4 (the one
 locality every family accepts at N = 1e3). The ``full`` grid measures every metric on its
 whole latency sweep.
+
+asv's parameters are NOT a grid's: they are ``PARAM_SPACE``, the union of every grid, so results
+of different grids are the same benchmarks to asv. A grid selects which combinations run: the
+others skip in setup with the reason, and ``vjplab bench`` / ``vjplab record`` pass asv a
+``--bench`` regex (``vjplab.selection``) so that asv does not even start their processes.
 """
 
 from __future__ import annotations
@@ -53,8 +58,24 @@ class Sweep:
         return itertools.product(self.family_names, self.strategy_names, self.all_dimensions,
                                  self.localities)
 
+    def outside_reason(self, family: str, strategy: str | None, dimension: int,
+                       locality: int | None) -> str | None:
+        """Why a combination of the suite's parameter space is not in this sweep (None: it is).
+
+        ``strategy`` and ``locality`` may be None for benchmarks without those parameters.
+        """
+        checks = (("family", family, self.family_names),
+                  ("strategy", strategy, self.strategy_names),
+                  ("dimension", dimension, list(self.all_dimensions)),
+                  ("locality", locality, list(self.localities)))
+        for name, value, allowed in checks:
+            if value is not None and value not in allowed:
+                return f"{name} {value!r} is not one of {', '.join(map(repr, allowed))}"
+        return None
+
     def skip_reason(self, family: str, strategy: str, dimension: int, locality: int) -> str | None:
-        """Why the sweep leaves this combination out (decided without importing JAX)."""
+        """Why the sweep leaves this combination of its own product out (decided without
+        importing JAX)."""
         if strategy in catalog.DENSE_STRATEGIES and dimension not in self.dimensions:
             return (f"{strategy} forms the dense Jacobian; this grid runs it only at dimensions "
                     f"{', '.join(map(str, self.dimensions))}")
@@ -63,11 +84,34 @@ class Sweep:
         return None
 
 
+#: The two sweeps of a grid: the latency benchmark's and the metric/peak-memory benchmarks'.
+SWEEP_KINDS = ("latency", "metrics")
+
+
 @dataclass(frozen=True)
 class Grid:
     name: str
     latency: Sweep
     metrics: Sweep
+
+    def sweep(self, kind: str) -> Sweep:
+        """The ``latency`` or ``metrics`` sweep; ValueError names the allowed kinds."""
+        if kind not in SWEEP_KINDS:
+            raise ValueError(f"unknown sweep {kind!r}; allowed: {', '.join(SWEEP_KINDS)}")
+        return getattr(self, kind)
+
+    def selection_reason(self, kind: str, family: str, strategy: str | None, dimension: int,
+                         locality: int | None) -> str | None:
+        """Why this grid does not run a combination of the suite's parameter space (None: it
+        does): outside the grid's sweep ("not in the 'default' grid: ..."), or left out by the
+        sweep itself (a dense strategy at a large dimension, a locality-free family)."""
+        sweep = self.sweep(kind)
+        outside = sweep.outside_reason(family, strategy, dimension, locality)
+        if outside:
+            return f"not in the {self.name!r} grid ({kind} sweep): {outside}"
+        if strategy is None or locality is None:
+            return None
+        return sweep.skip_reason(family, strategy, dimension, locality)
 
 
 _DEFAULT_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
@@ -94,6 +138,23 @@ GRIDS: dict[str, Grid] = {
                   latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,)),
                   metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,))),
 }
+
+
+def _union(sweeps: list[Sweep]) -> Sweep:
+    """One sweep whose product holds every combination of ``sweeps`` (every registered
+    family and strategy; dimensions and localities sorted)."""
+    dimensions = sorted({n for sweep in sweeps for n in sweep.all_dimensions})
+    localities = sorted({k for sweep in sweeps for k in sweep.localities})
+    return Sweep(dimensions=tuple(dimensions), large_dimensions=(), localities=tuple(localities))
+
+
+#: asv's ONE parameter space: per sweep kind, the union of every grid's sweep. The benchmarks
+#: declare it as their ``params`` whatever grid runs, so the results of all grids are the same
+#: benchmarks to asv (they merge, compare and publish together); a grid only selects which
+#: combinations run (``Grid.selection_reason``; ``vjplab.selection`` builds asv's --bench).
+PARAM_SPACE = Grid("all grids",
+                   latency=_union([grid.latency for grid in GRIDS.values()]),
+                   metrics=_union([grid.metrics for grid in GRIDS.values()]))
 
 
 def active_grid() -> Grid:

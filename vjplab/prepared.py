@@ -60,16 +60,29 @@ def prepare(family: str, strategy: str, dimension: int, locality: int,
     return cached
 
 
-def _build(family: str, strategy: str, dimension: int, locality: int, dtype: str,
-           seed: int) -> PreparedVJP | Infeasible:
+def infeasible_reason(family: str, strategy: str, dimension: int, locality: int,
+                      dtype: str = "float32", seed: int = 0) -> str | None:
+    """Why ``prepare`` would raise Infeasible (None: it would not), decided without compiling."""
+    checked = _checked_problem(family, strategy, dimension, locality, dtype, seed)
+    return str(checked) if isinstance(checked, Infeasible) else None
+
+
+def _checked_problem(family: str, strategy: str, dimension: int, locality: int, dtype: str,
+                     seed: int) -> Problem | Infeasible:
     FAMILIES[family], STRATEGIES[strategy]  # unknown names are errors, not skips
     try:
         p = problem(family, nearest_dimension(family, dimension), locality, dtype, seed)
     except ValueError as exc:
         return Infeasible(str(exc))
     reason = STRATEGIES[strategy].infeasible_reason(p)
-    if reason is not None:
-        return Infeasible(reason)
+    return p if reason is None else Infeasible(reason)
+
+
+def _build(family: str, strategy: str, dimension: int, locality: int, dtype: str,
+           seed: int) -> PreparedVJP | Infeasible:
+    p = _checked_problem(family, strategy, dimension, locality, dtype, seed)
+    if isinstance(p, Infeasible):
+        return p
     jitted = jax.jit(STRATEGIES[strategy].make_vjp(p))
     prepared = PreparedVJP(strategy, p, jitted)
     prepared.call()  # compile and warm up outside any timing

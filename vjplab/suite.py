@@ -22,6 +22,8 @@ import jax
 import jaxlib
 
 from vjplab.grid import GRIDS
+from vjplab.selection import combine_with_user_regex, grid_regex
+from vjplab.worktree import check_clean
 
 JAX_LABEL_ENV = "VJPLAB_JAX_LABEL"
 JAXLIB_LABEL_ENV = "VJPLAB_JAXLIB_LABEL"
@@ -95,11 +97,21 @@ def git_head(root: Path) -> str:
 
 def bench_current_environment(grid: str = "default", machine: str | None = None,
                               bench: str | None = None, publish: bool = True,
-                              output_dir: Path | None = None, rounds: int | None = None) -> Path:
-    """Benchmark this interpreter on ``grid``, save results, publish; return the html index."""
+                              output_dir: Path | None = None, rounds: int | None = None,
+                              allow_dirty: bool = False) -> Path:
+    """Benchmark this interpreter on ``grid``, save results, publish; return the html index.
+
+    asv runs only the grid's parameter sets (a ``--bench`` regex, vjplab.selection), and of
+    those only the ones ``bench`` also matches. Results are labelled with HEAD: ValueError when
+    the checkout has uncommitted code, unless ``allow_dirty`` (then a warning is printed).
+    """
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
+    selection = combine_with_user_regex(grid_regex(GRIDS[grid]), bench)
     root = repo_root()
+    warning = check_clean(root, allow_dirty)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     config = current_environment_config(root, output_dir)
     labels = installed_labels()
     env = dict(os.environ, VJPLAB_GRID=grid)
@@ -109,9 +121,8 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     run_logged(asv + ["machine", "--yes", "--config", str(config)] + machine_args, env, root)
     run = [sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
            "--environment", f"vjplab-existing:{sys.executable}",
-           "--set-commit-hash", git_head(root), "--show-stderr"] + machine_args
-    if bench:
-        run += ["--bench", bench]
+           "--set-commit-hash", git_head(root), "--show-stderr", "--bench",
+           selection] + machine_args
     if rounds:
         run += ["--attribute", f"rounds={rounds}"]
     print(f"benchmarking jax {labels['jax']} / jaxlib {labels['jaxlib']} on the {grid!r} grid",

@@ -2,14 +2,18 @@
 
 For each chosen version, a derived config keeps only that release's ``include`` entry, and
 ``asv run HEAD^!`` builds vjplab at the current commit into that environment (asv installs the
-pinned jax/jaxlib there). A version whose results file for this commit and machine already
-exists is skipped. Every benchmark process checks that it imported the labelled JAX.
+pinned jax/jaxlib there), running only the grid's parameter sets (a ``--bench`` regex,
+vjplab.selection). A version is done when its results file for this commit and machine holds a
+result for every parameter set of the grid (vjplab.history.completeness); otherwise only the
+missing ones run, and asv merges them into the file. Every benchmark process checks that it
+imported the labelled JAX.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import platform
 import subprocess
 import sys
@@ -17,6 +21,8 @@ import time
 from pathlib import Path
 
 from vjplab.grid import GRIDS
+from vjplab.history.completeness import missing_parameter_sets, stored_values, suite_benchmarks
+from vjplab.selection import grid_regex, names_regex, param_set_name
 from vjplab.suite import (git_head, publish_with_history, read_asv_config, repo_root,
                           resolved_asv_config, run_logged)
 
@@ -38,16 +44,33 @@ def choose_versions(conf: dict, versions: list[str] | None) -> list[str]:
     return versions
 
 
-def recorded(results_dir: Path, machine: str, commit: str, version: str) -> bool:
-    """True when this machine has a results file for this commit and JAX release."""
+def results_file(results_dir: Path, machine: str, commit: str, version: str) -> Path | None:
+    """This machine's results file for this commit and JAX release, if any."""
     pattern = f"{commit[:8]}-virtualenv-*jax{version}-*.json"
-    return any((results_dir / machine).glob(pattern))
+    return next(iter(sorted((results_dir / machine).glob(pattern))), None)
+
+
+def selection_to_run(results_dir: Path, machine: str, commit: str, version: str,
+                     grid: str) -> tuple[str | None, list[str]]:
+    """The ``--bench`` regex of what is still to run for this release (None: nothing), and
+    the names of the missing parameter sets (empty when nothing was recorded yet)."""
+    path = results_file(results_dir, machine, commit, version)
+    benchmarks_json = results_dir / "benchmarks.json"
+    if path is None or not benchmarks_json.is_file():
+        return grid_regex(GRIDS[grid]), []
+    missing = missing_parameter_sets(GRIDS[grid], suite_benchmarks(benchmarks_json),
+                                     stored_values(path))
+    if not missing:
+        return None, []
+    regex = names_regex((re.escape(name), values) for name, values in missing)
+    return regex, [param_set_name(name, values) for name, values in missing]
 
 
 def record_versions(versions: list[str] | None = None, grid: str = "default",
                     machine: str | None = None, output_dir: Path | None = None,
                     publish: bool = True) -> list[str]:
-    """Run the suite for each chosen release not yet recorded; return the versions run."""
+    """Run the suite for each chosen release whose results lack some of the grid's parameter
+    sets (only those run); return the versions run."""
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
     root = repo_root()
@@ -61,9 +84,17 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     started, ran, failed = time.perf_counter(), [], []
     for index, version in enumerate(chosen, 1):
         prefix = f"[{index}/{len(chosen)}] jax {version}"
-        if recorded(Path(conf["results_dir"]), machine, commit, version):
-            print(f"{prefix}: already recorded for {commit[:8]} on {machine}; skipped", flush=True)
+        selection, missing = selection_to_run(Path(conf["results_dir"]), machine, commit,
+                                              version, grid)
+        if selection is None:
+            print(f"{prefix}: already recorded for {commit[:8]} on {machine} (every parameter "
+                  f"set of the {grid!r} grid); skipped", flush=True)
             continue
+        if missing:
+            shown = "\n  ".join(missing[:10]) + ("\n  ..." if len(missing) > 10 else "")
+            print(f"{prefix}: {len(missing)} parameter set(s) of the {grid!r} grid have no "
+                  f"result for {commit[:8]} on {machine}; re-running only these:\n  {shown}",
+                  flush=True)
         one = dict(conf, matrix={}, include=[release_entries(conf)[version]])
         config = config_dir / f"record-jax{version}.conf.json"
         config.write_text(json.dumps(one, indent=2))
@@ -72,8 +103,7 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
         t0 = time.perf_counter()
         try:
             run_logged(asv + ["run", "--config", str(config), "--machine", machine,
-                              "--show-stderr", "--skip-existing",
-                              f"{commit}^!"], env, root)
+                              "--show-stderr", "--bench", selection, f"{commit}^!"], env, root)
         except subprocess.CalledProcessError as exc:
             # asv exits non-zero when an environment cannot be built or a benchmark failed;
             # what it could record is saved, and the next release still runs.
