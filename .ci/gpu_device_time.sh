@@ -19,4 +19,7 @@ for k in 1 16; do
     acceptance --processes 1 --dimension 100000000 --locality $k --families roll_cubic \
         | tee "$OUT/gpu-roll-cubic-1e8-k$k.txt"
 done
-JAX_PLATFORMS=cpu VJPLAB_CPU_AFFINITY=auto acceptance --processes 1 | tee "$OUT/cpu-acceptance.txt"
+export JAX_PLATFORMS=cpu VJPLAB_CPU_AFFINITY=auto
+acceptance --processes 1 | tee "$OUT/cpu-acceptance.txt"
+acceptance --processes 1 --default-allocator --families roll_cubic,banded_conv \
+    | tee "$OUT/cpu-acceptance-default-allocator.txt"
