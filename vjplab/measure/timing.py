@@ -94,11 +94,19 @@ def _count_for(seconds_per_eval: float, lo: int, hi: int) -> int:
     return max(lo, min(hi, int(TARGET_LOOP_SECONDS / max(seconds_per_eval, 1e-9))))
 
 
+#: Warm-up before a continuous loop's samples: at least this long, and at least 2 calls. The
+#: first calls of a process grow its heap and touch fresh pages; a steady state comes after.
+WARMUP_SECONDS = 0.05
+
+
 def _continuous_loop_stats(call: Callable[[], object], repeats: int) -> TimingStats:
-    """Median over ``repeats`` of the mean time of consecutive ``call()``s (about 20 ms each)."""
-    t0 = time.perf_counter()
-    call()
-    calls = _count_for(time.perf_counter() - t0, 1, 10_000)
+    """Median over ``repeats`` of the mean time of consecutive ``call()``s (about 20 ms each),
+    after a warm-up of WARMUP_SECONDS."""
+    calls, start = 0, time.perf_counter()
+    while calls < 2 or time.perf_counter() - start < WARMUP_SECONDS:
+        call()
+        calls += 1
+    calls = _count_for((time.perf_counter() - start) / calls, 1, 10_000)
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
