@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import astuple
 
+import jax
 import pytest
 
 from vjplab import compat
@@ -12,7 +14,13 @@ from vjplab.cli import main
 from vjplab.grid import Sweep
 from vjplab.measure import compile_seconds, device_time, reference_latency, xla_stats
 from vjplab.measure.sweep import METRICS, measure_sweep
-from vjplab.prepared import prepare
+from vjplab.measure.xla import XLAStats
+from vjplab.prepared import PreparedVJP, prepare
+from vjplab.problems import problem as make_problem
+from vjplab.strategy import STRATEGIES
+
+#: The jax.monitoring event JAX records once per XLA backend compilation.
+BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
 
 def ratio(strategy: str, metric: str, small: int = 200, large: int = 800) -> float:
@@ -37,9 +45,46 @@ def test_naive_bytes_and_memory_grow_quadratically():
     assert dense.argument_bytes == 2 * 800 * 4 and dense.output_bytes == 800 * 4
 
 
-def test_xla_stats_are_deterministic():
-    prepared = prepare("burgers_1d", "jax_vjp", 300, 2)
-    assert xla_stats(prepared) == xla_stats(prepared)
+def independently_compiled_stats(family: str, strategy: str, dimension: int,
+                                 locality: int) -> XLAStats:
+    """xla_stats of a VJP compiled from nothing: JAX's caches cleared, a fresh Problem and
+    strategy closure, a new jax.jit; asserts that XLA really compiled it (once) for this call."""
+    compat.disable_persistent_compilation_cache()
+    compat.clear_caches()
+    p = make_problem(family, dimension, locality, "float32", 0)
+    prepared = PreparedVJP(strategy, p, jax.jit(STRATEGIES[strategy].make_vjp(p)))
+    compiles = []
+
+    def listener(event: str, seconds: float, **kwargs) -> None:
+        if event == BACKEND_COMPILE_EVENT:
+            compiles.append(seconds)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        stats = xla_stats(prepared)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert len(compiles) == 1, f"expected one XLA compile, saw {len(compiles)}"
+    return stats
+
+
+def assert_same_stats(a: XLAStats, b: XLAStats) -> None:
+    """Two compilations report the same, fully populated, XLA cost and memory figures."""
+    assert all(value is not None for value in (*astuple(a), *astuple(b))), (a, b)
+    assert a == b, f"XLA stats differ: {a} != {b}"
+
+
+@pytest.mark.parametrize("second_dimension", [300, 302])
+def test_xla_stats_are_deterministic(second_dimension):
+    """Two independent compilations of the same VJP agree; the check fails when the second
+    compiles another program (N = 302: every size scales)."""
+    first = independently_compiled_stats("burgers_1d", "jax_vjp", 300, 2)
+    second = independently_compiled_stats("burgers_1d", "jax_vjp", second_dimension, 2)
+    if second_dimension == 300:
+        assert_same_stats(first, second)
+    else:
+        with pytest.raises(AssertionError, match="XLA stats differ"):
+            assert_same_stats(first, second)
 
 
 def test_device_time_is_below_latency():
