@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import jax
@@ -14,6 +15,7 @@ import jaxlib
 import pytest
 
 import vjplab
+from tests.checks import asv_values, assert_per_call_times
 from vjplab.grid import GRIDS, PARAM_SPACE
 from vjplab.suite import current_environment_config, repo_root
 
@@ -69,6 +71,45 @@ def test_smoke_run_saves_labelled_results(smoke_run):
             assert value is None or value != value
         else:
             assert value is not None and 0 < value < 1.0, combo
+
+
+#: Combinations whose stored time_vjp is compared with an in-process reference: fast ones, so
+#: that a whole sample is hundreds of calls (N = 100, k = 1 as in the smoke grid).
+REFERENCE_COMBOS = [("roll_cubic", "jax_vjp", 100, 1), ("roll_cubic", "exact", 100, 1)]
+
+
+@pytest.fixture(scope="module")
+def stored_and_reference(smoke_run) -> tuple[dict, dict, dict]:
+    """asv's stored time_vjp, the in-process reference latency (this process is not pinned) and
+    the calls per sample asv's process made, for each of REFERENCE_COMBOS."""
+    from vjplab.measure import reference_latency
+    from vjplab.prepared import prepare
+
+    (data,) = result_files(smoke_run)
+    table = asv_values(data, "bench_vjp.TimeVJP.time_vjp")
+    stored, reference, calls = {}, {}, {}
+    for combo in REFERENCE_COMBOS:
+        stored[combo] = table[tuple(repr(p) for p in combo)]
+        prepared = prepare(*combo)
+        reference[combo] = reference_latency(prepared, repeats=15).median
+        # what PerCallTimer divided by in asv's process, whose warm call took ~the stored time
+        calls[combo] = replace(prepared, warm_call_seconds=stored[combo]).calls_per_sample()
+    return stored, reference, calls
+
+
+@pytest.mark.parametrize("variant", ["per_call", "whole_sample"])
+def test_smoke_run_stores_per_call_times(stored_and_reference, variant):
+    """asv's time_vjp is one call's time: within PER_CALL_BOUND of an in-process reference. A
+    timer that stored whole samples (``calls`` back-to-back calls, not divided) fails."""
+    stored, reference, calls = stored_and_reference
+    if variant == "per_call":
+        assert_per_call_times(stored, reference)
+        return
+    for combo in REFERENCE_COMBOS:
+        assert calls[combo] >= 100, calls  # else the broken variant would prove little
+        with pytest.raises(AssertionError, match="reference latency"):
+            assert_per_call_times({combo: stored[combo] * calls[combo]},
+                                  {combo: reference[combo]})
 
 
 def test_smoke_run_publishes_dashboard(smoke_run):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 
 import vjplab
 from tests.cases import CASES
+from tests.geometry import geometry, locality_violations
 
 
 def test_every_family_has_cases():
@@ -26,10 +29,19 @@ def test_exact_vjp_matches_jax_vjp_float64(family, dimension, locality):
     np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12 * float(jnp.max(jnp.abs(expected)) + 1))
 
 
+@functools.lru_cache(maxsize=None)
+def dense_jacobian(family: str, dimension: int, locality: int) -> np.ndarray:
+    """jax.jacfwd of the float64 problem at seed 2 (shared by the sparsity and locality tests)."""
+    p = vjplab.problem(family, dimension, locality, dtype="float64", seed=2)
+    jacobian = np.asarray(jax.jacfwd(p.f)(p.x))
+    jacobian.flags.writeable = False
+    return jacobian
+
+
 @pytest.mark.parametrize("family,dimension,locality", CASES)
 def test_sparsity_equals_jacobian_structure(family, dimension, locality):
     p = vjplab.problem(family, dimension, locality, dtype="float64", seed=2)
-    jacobian = np.asarray(jax.jacfwd(p.f)(p.x))
+    jacobian = dense_jacobian(family, dimension, locality)
     pattern = p.sparsity()
     assert pattern.shape == jacobian.shape == (p.out_size, p.in_size)
     assert pattern.dtype == bool
@@ -38,20 +50,65 @@ def test_sparsity_equals_jacobian_structure(family, dimension, locality):
     # At random x no structural entry vanishes numerically for these families.
     np.testing.assert_array_equal(pattern, jacobian != 0)
     rows, cols = p.sparsity_coo()
-    assert len(set(zip(rows.tolist(), cols.tolist()))) == len(rows) == p.nnz()
+    assert len(set(zip(rows.tolist(), cols.tolist()))) == len(rows)  # no duplicates
+    assert p.nnz() == int(np.count_nonzero(jacobian))
+
+
+def stencil_count_check(mask: np.ndarray, p: vjplab.Problem) -> bool:
+    """The old check: no row has more nonzeros than a radius-k stencil has points.
+
+    Blind to WHERE the nonzeros are: a band shifted by one has the same count per row. Kept
+    only to show that blindness (test_locality_check_catches_a_shifted_band).
+    """
+    width = 2 * p.locality + 1
+    fields = max(1, p.in_size // int(np.prod(p.grid_shape)))
+    return int(mask.sum(axis=1).max()) <= width ** len(p.grid_shape) * fields
+
+
+def assert_within_locality(mask: np.ndarray, p: vjplab.Problem) -> None:
+    """Every nonzero (i, j) of ``mask`` (M x N) lies within grid distance k of output i."""
+    violations = locality_violations(mask, geometry(p), p.locality)
+    assert not violations, (
+        f"{len(violations)} nonzeros beyond distance k={p.locality}, e.g. (row, col, distance) "
+        f"{violations[:5]}")
 
 
 @pytest.mark.parametrize("family,dimension,locality", CASES)
 def test_locality_bounds_dependence(family, dimension, locality):
-    """Output rows only reach inputs within the family's stencil (max over rows of nnz)."""
-    p = vjplab.problem(family, dimension, locality, dtype="float64")
-    per_row = p.sparsity().sum(axis=1).max()
-    fam = vjplab.FAMILIES[family]
-    if fam.uses_locality:
-        width = 2 * locality + 1
-        assert per_row <= width ** len(p.grid_shape) * max(1, p.in_size // int(np.prod(p.grid_shape)))
+    """Every structural nonzero of the Jacobian (jacfwd at random x, and the declared pattern)
+    lies within distance k of its output on the family's grid (periodic axes wrap)."""
+    p = vjplab.problem(family, dimension, locality, dtype="float64", seed=2)
+    jacobian = dense_jacobian(family, dimension, locality) != 0
+    if vjplab.FAMILIES[family].uses_locality:
+        assert jacobian.any()
+        assert_within_locality(jacobian, p)
+        assert_within_locality(p.sparsity(), p)
+    else:  # the control: every output depends on every input
+        assert jacobian.all() and p.sparsity().all()
+
+
+# Shifting the input by one flat index moves every stencil by one along the fastest grid axis:
+# same count per row, but the far taps now sit at distance k + 1 (k + 1 <= n / 2 on periodic
+# axes, so the shift does not wrap back within k).
+SHIFTED_BAND_CASES = [("roll_cubic", 64, 2), ("banded_conv", 33, 2), ("burgers_1d", 18, 2),
+                      ("brusselator_2d", 98, 2), ("squared_differences_1d", 33, 2),
+                      ("squared_differences_2d", 64, 2), ("squared_differences_3d", 125, 2)]
+
+
+@pytest.mark.parametrize("variant", ["real", "shifted_band"])
+@pytest.mark.parametrize("family,dimension,locality", SHIFTED_BAND_CASES)
+def test_locality_check_catches_a_shifted_band(family, dimension, locality, variant):
+    """The distance check passes the real function and fails one whose band is shifted by
+    one input, which the old per-row count check passes."""
+    p = vjplab.problem(family, dimension, locality, dtype="float64", seed=2)
+    f = p.f if variant == "real" else (lambda x: p.f(jnp.roll(x, -1)))
+    jacobian = np.asarray(jax.jit(jax.jacfwd(f))(p.x)) != 0
+    assert stencil_count_check(jacobian, p)  # the old check cannot tell the two apart
+    if variant == "real":
+        assert_within_locality(jacobian, p)
     else:
-        assert per_row == p.in_size
+        with pytest.raises(AssertionError, match="beyond distance"):
+            assert_within_locality(jacobian, p)
 
 
 def test_same_seed_same_arrays():

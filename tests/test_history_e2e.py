@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.checks import assert_report_steps, recorded_series
 from vjplab.history.record import release_entries
 from vjplab.suite import read_asv_config, repo_root
 
@@ -55,8 +56,12 @@ def test_report_shows_both_versions(recorded):
                      str(recorded / "html"), "--markdown", str(recorded / "report.md"))
     assert out.returncode == 0, out.stderr
     assert f"JAX versions: {OLD}, {NEW}; machines: e2e-machine" in out.stdout
-    assert "steps:" in out.stdout
-    assert f"{OLD} -> {NEW}" in (recorded / "report.md").read_text() or "0 regressions, 0 improvements" in out.stdout
+    by_version = recorded_series(recorded / "results")
+    both = by_version[OLD] & by_version[NEW]
+    timed = [params for _, benchmark, params in both if benchmark == "bench_vjp.TimeVJP.time_vjp"]
+    assert len(timed) == 2, timed  # the tiny grid: roll_cubic x {exact, jax_vjp}
+    assert_report_steps((recorded / "report.md").read_text(), OLD, NEW, len(both))
+    assert_report_steps(out.stdout, OLD, NEW, len(both))
     page = (recorded / "html" / "vjplab-history.html").read_text()
     assert OLD in page and NEW in page
     assert "vjplab-history.html" in (recorded / "html" / "index.html").read_text()

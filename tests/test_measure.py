@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import io
 import math
+import time
+from dataclasses import astuple
+from typing import Callable, TypeVar
 
+import jax
 import pytest
 
 from vjplab import compat
@@ -12,7 +16,13 @@ from vjplab.cli import main
 from vjplab.grid import Sweep
 from vjplab.measure import compile_seconds, device_time, reference_latency, xla_stats
 from vjplab.measure.sweep import METRICS, measure_sweep
-from vjplab.prepared import prepare
+from vjplab.measure.xla import XLAStats
+from vjplab.prepared import PreparedVJP, prepare
+from vjplab.problems import problem as make_problem
+from vjplab.strategy import STRATEGIES
+
+#: The jax.monitoring event JAX records once per XLA backend compilation.
+BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
 
 def ratio(strategy: str, metric: str, small: int = 200, large: int = 800) -> float:
@@ -37,9 +47,54 @@ def test_naive_bytes_and_memory_grow_quadratically():
     assert dense.argument_bytes == 2 * 800 * 4 and dense.output_bytes == 800 * 4
 
 
-def test_xla_stats_are_deterministic():
-    prepared = prepare("burgers_1d", "jax_vjp", 300, 2)
-    assert xla_stats(prepared) == xla_stats(prepared)
+T = TypeVar("T")
+
+
+def backend_compiles(run: Callable[[], T]) -> tuple[T, list[float]]:
+    """``run()``'s result and the seconds of each XLA backend compilation it triggered."""
+    compiles: list[float] = []
+
+    def listener(event: str, seconds: float, **kwargs) -> None:
+        if event == BACKEND_COMPILE_EVENT:
+            compiles.append(seconds)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        return run(), compiles
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+
+
+def independently_compiled_stats(family: str, strategy: str, dimension: int,
+                                 locality: int) -> XLAStats:
+    """xla_stats of a VJP compiled from nothing: JAX's caches cleared, a fresh Problem and
+    strategy closure, a new jax.jit; asserts that XLA really compiled it (once) for this call."""
+    compat.disable_persistent_compilation_cache()
+    compat.clear_caches()
+    p = make_problem(family, dimension, locality, "float32", 0)
+    prepared = PreparedVJP(strategy, p, jax.jit(STRATEGIES[strategy].make_vjp(p)))
+    stats, compiles = backend_compiles(lambda: xla_stats(prepared))
+    assert len(compiles) == 1, f"expected one XLA compile, saw {len(compiles)}"
+    return stats
+
+
+def assert_same_stats(a: XLAStats, b: XLAStats) -> None:
+    """Two compilations report the same, fully populated, XLA cost and memory figures."""
+    assert all(value is not None for value in (*astuple(a), *astuple(b))), (a, b)
+    assert a == b, f"XLA stats differ: {a} != {b}"
+
+
+@pytest.mark.parametrize("second_dimension", [300, 302])
+def test_xla_stats_are_deterministic(second_dimension):
+    """Two independent compilations of the same VJP agree; the check fails when the second
+    compiles another program (N = 302: every size scales)."""
+    first = independently_compiled_stats("burgers_1d", "jax_vjp", 300, 2)
+    second = independently_compiled_stats("burgers_1d", "jax_vjp", second_dimension, 2)
+    if second_dimension == 300:
+        assert_same_stats(first, second)
+    else:
+        with pytest.raises(AssertionError, match="XLA stats differ"):
+            assert_same_stats(first, second)
 
 
 def test_device_time_is_below_latency():
@@ -57,9 +112,34 @@ def test_device_time_orders_naive_above_jax_vjp():
     assert naive > 20 * fast
 
 
-def test_compile_seconds_positive():
-    seconds = compile_seconds(prepare("roll_cubic", "jax_vjp", 100, 1))
-    assert 0 < seconds < 60
+def warm_compile_seconds(prepared: PreparedVJP) -> float:
+    """A broken compile_seconds: times lower + compile of the already compiled jitted VJP, which
+    JAX answers from its cache (~60 us, no XLA compile)."""
+    p = prepared.problem
+    start = time.perf_counter()
+    prepared.vjp.lower(p.x, p.cotangent).compile()
+    return time.perf_counter() - start
+
+
+def assert_cold_compile(measure: Callable[[PreparedVJP], float], prepared: PreparedVJP) -> None:
+    """``measure(prepared)`` timed exactly one XLA compilation, and at least all of it."""
+    seconds, compiles = backend_compiles(lambda: measure(prepared))
+    assert len(compiles) == 1, f"{len(compiles)} XLA compiles timed; a cold compile is one"
+    assert compiles[0] <= seconds < 60
+
+
+@pytest.mark.parametrize("measure", [compile_seconds, warm_compile_seconds])
+def test_compile_seconds_measures_a_cold_compile(measure):
+    """compile_seconds compiles from cold caches even for a VJP this process has just run;
+    timing a cached compile instead (which the old ``0 < s < 60``
+    accepted) fails the check."""
+    prepared = prepare("roll_cubic", "jax_vjp", 100, 1)
+    prepared.call()  # compiled and cached in this process, whatever earlier tests cleared
+    if measure is compile_seconds:
+        assert_cold_compile(measure, prepared)
+    else:
+        with pytest.raises(AssertionError, match="XLA compiles timed"):
+            assert_cold_compile(measure, prepared)
 
 
 class FakeCompiled:
