@@ -7,6 +7,8 @@ Commands:
   record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
   history   series over JAX versions from asv's results, flagged steps, report + plots
   compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
+  publish   asv publish of existing results + vjplab's pages, third-party files served locally
+  assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
   list      the registered families and strategies
 """
 
@@ -16,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from vjplab.dashboard.command import add_parsers as add_dashboard_parsers
 from vjplab.grid import GRIDS
 
 
@@ -104,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--fail-on-regression", action="store_true",
                          help="exit 1 when any pair is a regression (B worse than A)")
 
+    add_dashboard_parsers(sub)
     sub.add_parser("list", help="registered families and strategies")
     return parser
 
@@ -139,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         return history_command(args)
     elif args.command == "compare":
         return compare_command(args)
+    elif args.command == "publish":
+        from vjplab.dashboard.command import publish_command
+
+        return publish_command(args)
+    elif args.command == "assets":
+        from vjplab.dashboard.command import assets_command
+
+        return assets_command(args)
     elif args.command == "list":
         import vjplab
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import jax
 import jaxlib
 
+from vjplab.dashboard.publish import publish as publish_dashboard
 from vjplab.grid import GRIDS
 from vjplab.selection import combine_with_user_regex, grid_regex
 from vjplab.worktree import check_clean
@@ -132,7 +133,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     conf = json.loads(config.read_text())
     html = Path(conf["html_dir"])
     if publish:
-        publish_with_history(asv, config, env, root, Path(conf["results_dir"]), html)
+        publish_dashboard(config, Path(conf["results_dir"]), html, env=env, cwd=root)
         print(f"dashboard: {html / 'index.html'}  (or: python -m asv preview --config "
               f"{config})", flush=True)
     return html / "index.html"
@@ -140,10 +141,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
 
 def publish_with_history(asv: list[str], config: Path, env: dict[str, str], root: Path,
                          results_dir: Path, html_dir: Path) -> None:
-    """asv publish, then the JAX-version history page beside asv's index.html, linked from it."""
-    from vjplab.history.report import build_history, write_html
-    from vjplab.history.results import load_results
-
-    run_logged(asv + ["publish", "--config", str(config)], env, root)
-    page = write_html(build_history(load_results(results_dir)), html_dir)
-    print(f"history: {page}", flush=True)
+    """Kept for callers written before vjplab.dashboard: the same as its ``publish`` (asv
+    publish, vjplab's pages, assets served locally); ``asv`` is ignored (this interpreter's asv
+    runs)."""
+    publish_dashboard(config, results_dir, html_dir, env=env, cwd=root)

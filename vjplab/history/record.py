@@ -23,8 +23,9 @@ from pathlib import Path
 from vjplab.grid import GRIDS
 from vjplab.history.completeness import missing_parameter_sets, stored_values, suite_benchmarks
 from vjplab.selection import grid_regex, names_regex, param_set_name
-from vjplab.suite import (git_head, publish_with_history, read_asv_config, repo_root,
-                          resolved_asv_config, run_logged)
+from vjplab.dashboard.publish import publish as publish_dashboard
+from vjplab.suite import (git_head, read_asv_config, repo_root, resolved_asv_config,
+                          run_logged)
 
 
 def release_entries(conf: dict) -> dict[str, dict]:
@@ -116,8 +117,8 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     print(f"recorded {len(ran)} of {len(chosen)} JAX versions in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
     if publish:
-        publish_with_history(asv, config_dir / "machine.conf.json", env, root,
-                             Path(conf["results_dir"]), Path(conf["html_dir"]))
+        publish_dashboard(config_dir / "machine.conf.json", Path(conf["results_dir"]),
+                          Path(conf["html_dir"]), env=env, cwd=root)
     if failed:
         raise RecordError(f"asv reported failures for JAX {', '.join(failed)}")
     return ran

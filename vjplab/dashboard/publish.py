@@ -1,0 +1,129 @@
+"""Publish the dashboard: ``asv publish``, vjplab's own pages, then serve every asset locally.
+
+``publish`` is what ``vjplab bench``, ``vjplab record`` and ``vjplab publish`` call. After asv
+has (re)written the html directory, each writer of ``PAGE_WRITERS`` adds its page; then the
+manifest's assets are taken from the per-user cache (fetched on first need), copied into
+``<html_dir>/vendor/`` with their licences, and every CDN reference of every ``.html`` file is
+pointed at the local copy (vjplab.dashboard.rewrite). An asset that cannot be had keeps its CDN
+link, and one line says which and why; publishing still succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from vjplab.dashboard.fetch import ensure_cached
+from vjplab.dashboard.manifest import Manifest, load_manifest
+from vjplab.dashboard.rewrite import LocalCopy, rewrite_page
+from vjplab.dashboard.vendor import VENDOR_DIR, vendor_assets
+
+#: A page writer takes (results_dir, html_dir), writes its page into html_dir after asv
+#: publish, and returns the page's path (or None when it wrote nothing).
+PageWriter = Callable[[Path, Path], "Path | None"]
+
+
+def write_history_page(results_dir: Path, html_dir: Path) -> Path:
+    """The JAX-version history page (vjplab.history.report), linked from asv's index.html."""
+    from vjplab.history.report import build_history, write_html
+    from vjplab.history.results import load_results
+
+    return write_html(build_history(load_results(results_dir)), html_dir)
+
+
+#: Pages written after ``asv publish``, in this order. To publish another page, append its
+#: writer here (one line); its html files get their CDN references localised like asv's.
+PAGE_WRITERS: list[PageWriter] = [write_history_page]
+
+
+@dataclass
+class LocalizeReport:
+    """What ``localize_dashboard`` did."""
+
+    pages: list[Path] = field(default_factory=list)
+    localised: set[str] = field(default_factory=set)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, list[str]] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
+    fetch_seconds: float = 0.0
+
+
+def _relative_url(html_dir: Path, page: Path, relative: str) -> str:
+    return Path(os.path.relpath(html_dir / relative, page.parent)).as_posix()
+
+
+def localize_dashboard(html_dir: Path, manifest: Manifest | None = None, fetch: bool = True,
+                       out: TextIO | None = None) -> LocalizeReport:
+    """Copy the cached assets into ``html_dir/vendor`` and point every page at them.
+
+    Prints (to ``out``, default stdout) one line per package whose assets keep their CDN link,
+    with the reason, and one line per page that loads an external URL the manifest does not
+    pin. Never raises for a missing asset.
+    """
+    out = out or sys.stdout
+    manifest = manifest or load_manifest()
+    html_dir = Path(html_dir)
+    if not html_dir.is_dir():
+        raise ValueError(f"{html_dir} is not a directory; publish the dashboard first")
+    status = ensure_cached(manifest, fetch=fetch)
+    if status.fetched:
+        print(f"dashboard assets: fetched {', '.join(status.fetched)} in "
+              f"{status.seconds:.1f} s (cached for later publishes)", file=out, flush=True)
+    vendored = vendor_assets(html_dir, manifest, status.cached, status.failed)
+    report = LocalizeReport(unavailable=dict(vendored.unavailable), fetched=status.fetched,
+                            fetch_seconds=status.seconds)
+    vendor_root = html_dir / VENDOR_DIR
+    for page in sorted(html_dir.rglob("*.html")):
+        if vendor_root in page.parents:
+            continue
+        copies = {url: LocalCopy(_relative_url(html_dir, page, rel), sri)
+                  for url, (rel, sri) in vendored.copied.items()}
+        text = page.read_text(encoding="utf-8")
+        result = rewrite_page(text, copies)
+        if result.text != text:
+            page.write_text(result.text, encoding="utf-8")
+        report.pages.append(page)
+        report.localised.update(result.replaced)
+        unknown = [u for u in result.kept if u not in vendored.unavailable]
+        if unknown:
+            report.unknown[str(page.relative_to(html_dir))] = unknown
+    by_package: dict[str, list[str]] = defaultdict(list)
+    for asset in manifest.assets:
+        if asset.cdn_url in report.unavailable:
+            by_package[asset.package.spec].append(asset.cdn_url)
+    for spec, urls in by_package.items():
+        reason = report.unavailable[urls[0]]
+        names = ", ".join(url.rsplit("/", 1)[-1] for url in urls)
+        print(f"dashboard asset {spec} ({names}): keeping the CDN link: {reason}", file=out,
+              flush=True)
+    for page, urls in report.unknown.items():
+        print(f"dashboard page {page} loads {', '.join(urls)}: not in vjplab's asset manifest "
+              f"(vjplab/dashboard/manifest.json); left as is", file=out, flush=True)
+    return report
+
+
+def publish(config: Path, results_dir: Path, html_dir: Path, *,
+            env: dict[str, str] | None = None, cwd: Path | None = None,
+            fetch: bool = True) -> Path:
+    """``asv publish`` with ``config``, vjplab's pages, local assets; return index.html's path.
+
+    ``html_dir`` and ``results_dir`` must be the config's. ``subprocess.CalledProcessError``
+    when asv publish fails.
+    """
+    cmd = [sys.executable, "-m", "asv", "publish", "--config", str(config)]
+    print("$ " + shlex.join(cmd), flush=True)
+    subprocess.run(cmd, env=dict(os.environ) if env is None else env,
+                   cwd=cwd or Path(config).parent, check=True)
+    for writer in PAGE_WRITERS:
+        page = writer(Path(results_dir), Path(html_dir))
+        if page is not None:
+            print(f"page: {page}", flush=True)
+    localize_dashboard(Path(html_dir), fetch=fetch)
+    return Path(html_dir) / "index.html"
