@@ -10,6 +10,7 @@ link, and one line says which and why; publishing still succeeds.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -109,15 +110,47 @@ def localize_dashboard(html_dir: Path, manifest: Manifest | None = None, fetch: 
     return report
 
 
+def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+
+
+def config_showing_head(config: Path) -> Path:
+    """``config``, or a copy beside it that also lists the checked-out branch.
+
+    asv publish draws only commits on the config's ``branches`` (``main``); results that
+    ``vjplab bench`` labels with a feature branch's HEAD would get no graphs. When HEAD is on
+    none of them, the copy (``<name>.publish.json``) adds the current branch, first (asv's
+    pages show the first branch by default), and one line says so; a detached HEAD cannot be added, and one line says that instead.
+    """
+    conf = json.loads(Path(config).read_text())
+    repo, branches = conf.get("repo", "."), list(conf.get("branches") or ["master"])
+    if _git(repo, "rev-parse", "--git-dir").returncode != 0:
+        return config
+    if any(_git(repo, "merge-base", "--is-ancestor", "HEAD", b).returncode == 0
+           for b in branches):
+        return config
+    current = _git(repo, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
+    if not current:
+        print(f"note: HEAD is detached and on none of the published branches "
+              f"({', '.join(branches)}): asv draws no graphs for its results", flush=True)
+        return config
+    print(f"note: HEAD is on branch {current!r}, not on {', '.join(branches)}: publishing "
+          f"{current!r} too, so that its results get graphs", flush=True)
+    path = Path(config).with_name(Path(config).stem + ".publish.json")
+    path.write_text(json.dumps(dict(conf, branches=[current] + branches), indent=2))
+    return path
+
+
 def publish(config: Path, results_dir: Path, html_dir: Path, *,
             env: dict[str, str] | None = None, cwd: Path | None = None,
             fetch: bool = True) -> Path:
     """``asv publish`` with ``config``, vjplab's pages, local assets; return index.html's path.
 
-    ``html_dir`` and ``results_dir`` must be the config's. ``subprocess.CalledProcessError``
-    when asv publish fails.
+    ``html_dir`` and ``results_dir`` must be the config's. When HEAD is on a branch the config
+    does not publish, that branch is published too (``config_showing_head``).
+    ``subprocess.CalledProcessError`` when asv publish fails.
     """
-    cmd = [sys.executable, "-m", "asv", "publish", "--config", str(config)]
+    cmd = [sys.executable, "-m", "asv", "publish", "--config", str(config_showing_head(config))]
     print("$ " + shlex.join(cmd), flush=True)
     subprocess.run(cmd, env=dict(os.environ) if env is None else env,
                    cwd=cwd or Path(config).parent, check=True)

@@ -1,0 +1,298 @@
+"""The published dashboard in a real browser, with no network beyond 127.0.0.1.
+
+Headless Chromium from the system (Debian's ``chromium`` package; never a browser download)
+driven by Playwright for Python. The html directory comes from a real smoke-grid run
+(``vjplab bench --grid smoke``), plus a second JAX version fabricated from its results file, and
+is served by ``http.server`` on 127.0.0.1. Chromium resolves no other host, and a Playwright
+route aborts (and records) every request that is not to 127.0.0.1.
+
+Every page check goes through ``visit`` (console errors, external requests, failed requests,
+a screenshot); to check another page, add a test that calls it. Screenshots go to
+``$VJPLAB_TEST_ARTIFACTS`` (default: a temporary directory); the directory is printed.
+
+Without chromium (or playwright) the tests skip with one line, except under CI (``CI`` set
+to true), where they fail: .ci/run installs chromium.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from vjplab.dashboard.manifest import load_manifest
+from vjplab.dashboard.rewrite import external_references
+from vjplab.grid import GRIDS
+from vjplab.history.report import PAGE_NAME as HISTORY_PAGE
+from vjplab.suite import repo_root
+
+ROOT = repo_root()
+ARTIFACTS_ENV = "VJPLAB_TEST_ARTIFACTS"
+CHROMIUM_ENV = "VJPLAB_CHROMIUM"
+#: the JAX label of the fabricated second results file (an older release than any real one)
+OTHER_JAX = "0.4.31"
+TIME_VJP = "bench_vjp.TimeVJP.time_vjp"
+#: milliseconds a page may take to draw
+TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.slow
+
+
+def in_ci() -> bool:
+    """CI sets CI=true; there a missing browser is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes")
+
+
+def find_chromium() -> str | None:
+    """``$VJPLAB_CHROMIUM``, else the system's chromium (Debian's package)."""
+    candidates = [os.environ.get(CHROMIUM_ENV), "/usr/bin/chromium", shutil.which("chromium"),
+                  shutil.which("chromium-browser")]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def skip_or_fail(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: .ci/run should have installed it)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        skip_or_fail("no chromium found (apt-get install chromium, or set VJPLAB_CHROMIUM)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    return path
+
+
+@pytest.fixture(scope="module")
+def artifacts(request, tmp_path_factory) -> Path:
+    """Where screenshots go; printed once, past pytest's capture."""
+    folder = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path_factory.mktemp("browser"))
+    folder = folder / "browser"
+    folder.mkdir(parents=True, exist_ok=True)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nbrowser test screenshots: {folder}", flush=True)
+    return folder
+
+
+def fabricate_other_release(results_dir: Path, jax: str, factor: float) -> Path:
+    """A copy of the smoke run's results file labelled with JAX ``jax``, values x ``factor``.
+
+    Written beside the original in the test's own results directory, as asv names its files.
+    """
+    files = [p for p in results_dir.glob("*/*.json") if p.name != "machine.json"]
+    assert len(files) == 1, files
+    data = json.loads(files[0].read_text())
+    current = data["params"]["jax"]
+    for key in ("params", "requirements"):
+        for name in ("jax", "jaxlib"):
+            if name in data.get(key, {}):
+                data[key][name] = jax
+    data["env_vars"] = {k: jax for k in data.get("env_vars", {})}
+    data["env_name"] = data["env_name"].replace(current, jax)
+    assert data["env_name"] != json.loads(files[0].read_text())["env_name"]
+    for row in data["results"].values():
+        row[0] = [v * factor if isinstance(v, (int, float)) else v for v in row[0]]
+    path = files[0].with_name(f"{data['commit_hash'][:8]}-{data['env_name']}.json")
+    path.write_text(json.dumps(data))
+    return path
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def published(chromium_path, tmp_path_factory) -> Path:
+    """A real smoke-grid run and publish, a second JAX version, published again with
+    ``vjplab publish``; returns the output directory (results/, html/)."""
+    output = tmp_path_factory.mktemp("smoke-browser")
+    # --allow-dirty: the tests run on the working tree, which may have uncommitted changes.
+    out = run([sys.executable, "-m", "vjplab", "bench", "--grid", "smoke", "--output-dir",
+               str(output), "--allow-dirty"])
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    fabricate_other_release(output / "results", OTHER_JAX, 1.5)
+    out = run([sys.executable, "-m", "vjplab", "publish", "--output-dir", str(output)])
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    # Every CDN link was replaced (CI reaches the registry: nothing may be left to a CDN).
+    assert "keeping the CDN link" not in out.stdout, out.stdout
+    return output
+
+
+@pytest.fixture(scope="module")
+def server(published) -> Iterator[str]:
+    """The html directory on http://127.0.0.1:<port>/."""
+    handler = functools.partial(_QuietHandler, directory=str(published / "html"))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+        yield instance
+        instance.close()
+
+
+@dataclass
+class Visit:
+    """One page load: the open page, and what went wrong on the way."""
+
+    page: object  # playwright.sync_api.Page
+    console_errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Everything that should not have happened, one line each."""
+        return ([f"console error: {e}" for e in self.console_errors]
+                + [f"request left 127.0.0.1: {u}" for u in self.external_requests]
+                + [f"request failed: {u}" for u in self.failed_requests])
+
+
+def visit(browser, url: str, artifacts: Path, name: str, ready: str | None = None) -> Visit:
+    """Open ``url`` in a fresh page; wait until the JavaScript expression ``ready`` is truthy;
+    save ``artifacts/<name>.png``. The caller checks the DOM, then ``visit.problems()``, and
+    closes ``visit.page``."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    result = Visit(page)
+    page.on("console", lambda msg: msg.type == "error" and result.console_errors.append(
+        f"{msg.text} ({msg.location.get('url', '')})"))
+    page.on("pageerror", lambda exc: result.console_errors.append(f"uncaught: {exc}"))
+    page.on("requestfailed", lambda req: result.failed_requests.append(
+        f"{req.url}: {req.failure}"))
+
+    def guard(route) -> None:
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            result.external_requests.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    page.route("**/*", guard)
+    page.goto(url, wait_until="load")
+    try:
+        if ready:
+            page.wait_for_function(ready, timeout=TIMEOUT_MS)
+        page.wait_for_load_state("networkidle")
+    finally:  # a screenshot of the failure too
+        page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    return result
+
+
+def finish(result: Visit) -> None:
+    """Close the page; fail with every problem seen (the screenshot is already saved)."""
+    result.page.close()
+    problems = [p for p in result.problems()
+                # asv's "blocked" requests were already counted as external requests
+                if not ("net::ERR_BLOCKED_BY_CLIENT" in p and result.external_requests)]
+    assert not problems, "\n".join(problems)
+
+
+#: the points flot drew on #main-graph (0 until asv has plotted)
+PLOTTED_POINTS = """() => {
+  const plot = window.jQuery && jQuery('#main-graph').data('plot');
+  if (!plot) return 0;
+  return plot.getData().reduce((n, s) =>
+    n + s.data.filter(p => p && p[1] !== null && p[1] !== undefined).length, 0);
+}"""
+#: the x values of the points drawn
+PLOTTED_X = """() => jQuery('#main-graph').data('plot').getData().flatMap(
+  s => s.data.filter(p => p && p[1] !== null && p[1] !== undefined).map(p => p[0]))"""
+
+
+def test_published_pages_load_no_cdn(published):
+    for page in (published / "html").rglob("*.html"):
+        if "vendor" not in page.parts:
+            assert external_references(page.read_text()) == [], page
+    vendor = published / "html" / "vendor"
+    for asset in load_manifest().assets:
+        assert (vendor / asset.local_path).is_file(), asset.local_path
+
+
+def test_summary_lists_the_suites_benchmarks(browser, server, published, artifacts):
+    benchmarks = json.loads((published / "results" / "benchmarks.json").read_text())
+    expected = {name for name in benchmarks if name != "version"}
+    result = visit(browser, server + "index.html", artifacts, "1-summary",
+                   ready="document.querySelectorAll('a.benchmark-container').length > 0")
+    page = result.page
+    assert "swallow" not in page.inner_text("body").lower()
+    assert not page.url.endswith("error.html")
+    listed = set(page.eval_on_selector_all(
+        "a.benchmark-container", "links => links.map(a => a.getAttribute('href').slice(1))"))
+    assert listed == expected
+    # vjplab's history page is linked from the dashboard
+    assert page.locator(f"a[href='{HISTORY_PAGE}']").count() == 1
+    finish(result)
+
+
+def test_time_vjp_graph_has_points(browser, server, artifacts):
+    result = visit(browser, server + f"index.html#{TIME_VJP}", artifacts, "2-time_vjp",
+                   ready=f"({PLOTTED_POINTS})() > 0")
+    page = result.page
+    assert "swallow" not in page.inner_text("body").lower()
+    assert page.evaluate(PLOTTED_POINTS) >= 1
+    finish(result)
+
+
+def test_time_vjp_graph_with_dimension_as_x_axis(browser, server, artifacts):
+    """asv's x-axis selector (graphdisplay.js: a panel headed "x-axis", one button per
+    parameter): choosing "dimension" redraws with the dimensions as x values."""
+    result = visit(browser, server + f"index.html#{TIME_VJP}", artifacts, "3-x-axis-commit",
+                   ready=f"({PLOTTED_POINTS})() > 0")
+    page = result.page
+    panel = page.locator(".panel", has=page.locator(".panel-heading", has_text="x-axis"))
+    panel.locator("a.btn", has_text="dimension").click()
+    page.wait_for_function(
+        f"location.hash.includes('x-axis=dimension') && ({PLOTTED_POINTS})() > 0",
+        timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts / "4-x-axis-dimension.png"), full_page=True)
+    xs = page.evaluate(PLOTTED_X)
+    assert xs and set(xs) <= set(GRIDS["smoke"].latency.all_dimensions), xs
+    finish(result)
+
+
+def test_history_page_shows_two_jax_versions(browser, server, artifacts):
+    import jax
+
+    result = visit(browser, server + HISTORY_PAGE, artifacts, "5-history",
+                   ready="document.images.length > 0 && "
+                         "[...document.images].every(i => i.complete)")
+    page = result.page
+    text = page.inner_text("body")
+    assert f"JAX versions: {OTHER_JAX}, {jax.__version__}" in text
+    sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert sizes and all(width > 0 for width in sizes), sizes
+    # the fabricated release is 1.5x faster on every time: steps are found
+    assert "no step changed" not in text
+    finish(result)
