@@ -398,3 +398,35 @@ def test_manifest_checksums_match_a_real_fetch(route, tmp_path, monkeypatch, cap
         old = re.search(rf'"{re.escape(asset.cdn_url)}" integrity="(sha256-[^"]+)"',
                         original).group(1)
         assert f'"vendor/{asset.local_path}" integrity="{old}"' in index
+
+
+# ---------------------------------------------------------------- which branches asv publishes
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_config_shows_the_checked_out_branch_when_head_is_not_on_main(tmp_path, capsys):
+    from vjplab.dashboard.publish import config_showing_head
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "one")
+    config = tmp_path / "c.conf.json"
+    config.write_text(json.dumps({"repo": str(repo), "branches": ["main"], "x": 1}))
+    assert config_showing_head(config) == config  # HEAD on main: asv draws it already
+    git(repo, "checkout", "-q", "-b", "feature")
+    assert config_showing_head(config) == config  # same commit, still on main
+    git(repo, "commit", "-q", "--allow-empty", "-m", "two")
+    capsys.readouterr()
+    shown = config_showing_head(config)
+    assert shown != config and json.loads(shown.read_text()) == {
+        "repo": str(repo), "branches": ["feature", "main"], "x": 1}
+    assert "publishing 'feature' too" in capsys.readouterr().out
+    assert json.loads(config.read_text())["branches"] == ["main"]  # the original is untouched
+    git(repo, "checkout", "-q", "--detach")
+    assert config_showing_head(config) == config
+    assert "HEAD is detached" in capsys.readouterr().out
