@@ -150,6 +150,7 @@ def test_rewrite_replaces_url_and_integrity_and_nothing_else():
             'crossorigin="anonymous" onerror="js_load_failure()"></script>\n'
             '<link rel="stylesheet" href="https://cdn.example/b.css" integrity="sha256-OLD">\n'
             '<script src="local.js"></script><script src="https://other.example/c.js"></script>'
+            '<script data-src="https://cdn.example/a.js" src="mine.js"></script>'
             '<a href="https://cdn.example/a.js">a link, not a load</a></head></html>')
     from vjplab.dashboard.rewrite import LocalCopy
     copies = {"https://cdn.example/a.js": LocalCopy("vendor/a.js", "sha256-AAA"),
@@ -161,6 +162,7 @@ def test_rewrite_replaces_url_and_integrity_and_nothing_else():
     assert result.replaced == ["https://cdn.example/a.js", "https://cdn.example/b.css"]
     assert result.kept == ["https://other.example/c.js"]
     assert '<a href="https://cdn.example/a.js">' in result.text  # anchors are not loads
+    assert '<script data-src="https://cdn.example/a.js" src="mine.js">' in result.text
     assert "sha512-OLD" not in result.text and "sha256-OLD" not in result.text
 
 

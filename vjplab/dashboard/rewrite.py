@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 _TAG = re.compile(r"<(?:script|link)\b[^>]*>", re.IGNORECASE)
-_URL_ATTR = re.compile(r"""\b(src|href)\s*=\s*(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_URL_ATTR = re.compile(r"""(?<![\w-])(src|href)\s*=\s*(["'])(.*?)\2""",
+                       re.IGNORECASE | re.DOTALL)
 _INTEGRITY = re.compile(r"""\sintegrity\s*=\s*(["']).*?\1""", re.IGNORECASE | re.DOTALL)
 _EXTERNAL = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
 
