@@ -16,10 +16,12 @@ to true), where they fail: .ci/run installs chromium.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,15 +137,24 @@ def published(chromium_path, tmp_path_factory) -> Path:
     return output
 
 
-@pytest.fixture(scope="module")
-def server(published) -> Iterator[str]:
-    """The html directory on http://127.0.0.1:<port>/."""
-    handler = functools.partial(_QuietHandler, directory=str(published / "html"))
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """``directory`` on http://127.0.0.1:<port>/ (a thread) while the block runs."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}/"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def server(published) -> Iterator[str]:
+    """The published html directory on http://127.0.0.1:<port>/."""
+    with serve(published / "html") as url:
+        yield url
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -228,6 +239,39 @@ PLOTTED_POINTS = """() => {
 #: the x values of the points drawn
 PLOTTED_X = """() => jQuery('#main-graph').data('plot').getData().flatMap(
   s => s.data.filter(p => p && p[1] !== null && p[1] !== undefined).map(p => p[0]))"""
+
+
+@pytest.mark.parametrize("variant", ["cdn", "old-digest"])
+def test_without_local_assets_asv_shows_the_swallow(variant, browser, published, artifacts,
+                                                    tmp_path):
+    """The failure this module exists to catch: asv's own index.html (CDN links) shows only
+    the swallow error offline; and local files under the CDN's digests are blocked too."""
+    import asv
+
+    html = tmp_path / "html"
+    shutil.copytree(published / "html", html)
+    template = (Path(asv.__file__).parent / "www" / "index.html").read_text()
+    if variant == "old-digest":  # local copies, CDN digests left in place
+        published_index = (published / "html" / "index.html").read_text()
+        local = dict(zip(external_references(template),
+                         re.findall(r'<(?:script|link)\b[^>]*?(?:src|href)="(vendor/[^"]+)"',
+                                    published_index)))
+        assert len(local) == len(load_manifest().assets)
+        for cdn_url, path in local.items():
+            template = template.replace(f'"{cdn_url}"', f'"{path}"')
+        assert 'vendor/jquery-3.3.1/dist/jquery.min.js" integrity="sha256-Fgp' in template
+    (html / "index.html").write_text(template)
+    with serve(html) as url:
+        result = visit(browser, url + "index.html", artifacts, f"0-without-local-{variant}",
+                       ready="document.body && document.body.innerText.includes('swallow')")
+    text = result.page.inner_text("body")
+    result.page.close()
+    assert "Can not determine continental origin of swallow" in text
+    if variant == "cdn":
+        assert result.external_requests, "the CDN requests were not seen (and blocked)"
+    else:
+        assert not result.external_requests
+        assert any("integrity" in e for e in result.console_errors), result.console_errors
 
 
 def test_published_pages_load_no_cdn(published):
