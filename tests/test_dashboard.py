@@ -432,3 +432,51 @@ def test_config_shows_the_checked_out_branch_when_head_is_not_on_main(tmp_path, 
     git(repo, "checkout", "-q", "--detach")
     assert config_showing_head(config) == config
     assert "HEAD is detached" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- publish end to end
+
+
+def test_publish_runs_asv_then_page_writers_then_localises(fake, tmp_path, monkeypatch, capsys):
+    """A real ``asv publish`` of fabricated results, an extra page writer added to
+    PAGE_WRITERS (as a report page would be), and every page localised afterwards."""
+    from tests import asv_files
+    from vjplab.dashboard import publish as publish_module
+    from vjplab.suite import repo_root, resolved_asv_config
+
+    manifest, tarballs = fake
+    fill_cache(manifest, tarballs)
+    monkeypatch.setattr(publish_module, "load_manifest", lambda: manifest)
+    results = tmp_path / "results"
+    commit = git(repo_root(), "rev-parse", "HEAD")
+    asv_files.write_file(results, {asv_files.TIME: asv_files.entry([1e-5, 2e-5], rel_ci=0.05)},
+                         commit=commit)
+    benchmarks = json.loads((results / "benchmarks.json").read_text())
+    for name, meta in benchmarks.items():  # asv publish needs each benchmark's params
+        if name != "version":
+            meta["params"] = asv_files.PARAMS[:len(meta["param_names"])]
+    (results / "benchmarks.json").write_text(json.dumps(benchmarks))
+    conf, _ = resolved_asv_config(repo_root(), tmp_path / "out")
+    conf.update(results_dir=str(results), html_dir=str(tmp_path / "html"))
+    config = tmp_path / "publish.conf.json"
+    config.write_text(json.dumps(conf))
+
+    def extra_page(results_dir: Path, html_dir: Path) -> Path:
+        page = html_dir / "extra.html"
+        page.write_text(f'<script src="{manifest.assets[0].cdn_url}"></script>'
+                        f"{len(list(results_dir.glob('*/*.json')))} files")
+        return page
+
+    monkeypatch.setattr(publish_module, "PAGE_WRITERS", [*PAGE_WRITERS, extra_page])
+    index = publish_module.publish(config, results, tmp_path / "html", cwd=repo_root(),
+                                   fetch=False)
+    out = capsys.readouterr().out
+    assert "page: " + str(tmp_path / "html" / "vjplab-history.html") in out
+    assert "page: " + str(tmp_path / "html" / "extra.html") in out
+    assert "keeping the CDN link" not in out
+    html = index.parent
+    assert (html / "index.json").is_file()  # asv published
+    for page in html.rglob("*.html"):
+        assert external_references(page.read_text()) == [], page
+    assert '<script src="vendor/jquery-3.3.1/dist/jquery.min.js"' in \
+        (html / "extra.html").read_text()
