@@ -6,10 +6,10 @@ digests); the tests marked slow fetch the real tarballs from the npm registry (C
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.server
 import io
+import os
 import json
 import re
 import shutil
@@ -26,7 +26,7 @@ import pytest
 from vjplab.dashboard import cache, fetch
 from vjplab.dashboard.cache import install_from, sha256_of
 from vjplab.dashboard.fetch import FetchError, ensure_cached, fetch_package
-from vjplab.dashboard.manifest import (MANIFEST_PATH, Manifest, Package, load_manifest,
+from vjplab.dashboard.manifest import (MANIFEST_PATH, Manifest, load_manifest,
                                        parse_manifest)
 from vjplab.dashboard.publish import PAGE_WRITERS, localize_dashboard
 from vjplab.dashboard.rewrite import external_references, rewrite_page, sri_sha256
@@ -334,7 +334,7 @@ def test_install_from_bad_directories(fake, tmp_path):
 
 
 def test_assets_command_bad_inputs(tmp_path):
-    env = {**__import__("os").environ, "VJPLAB_CACHE_DIR": str(tmp_path / "c")}
+    env = {**os.environ, "VJPLAB_CACHE_DIR": str(tmp_path / "c")}
     out = vjplab_cli("assets", "--from", str(tmp_path / "nowhere"), env=env)
     assert out.returncode == 2 and out.stderr.startswith("vjplab assets: --from ")
     assert "Traceback" not in out.stderr
@@ -349,7 +349,7 @@ def test_assets_command_bad_inputs(tmp_path):
 
 def test_assets_command_from_and_list(tmp_path):
     """--from with the real file names but wrong bytes: rejected, exit 1, nothing cached."""
-    env = {**__import__("os").environ, "VJPLAB_CACHE_DIR": str(tmp_path / "c")}
+    env = {**os.environ, "VJPLAB_CACHE_DIR": str(tmp_path / "c")}
     source = tmp_path / "copy"
     source.mkdir()
     (source / "jquery-3.3.1.tgz").write_bytes(b"not jquery")
