@@ -47,8 +47,11 @@ def _npm_pack(package: Package, workdir: Path) -> Path:
         raise FetchError(f"npm pack {package.spec} took over {TIMEOUT_S} s") from None
     path = workdir / package.tarball_name
     if out.returncode != 0 or not path.is_file():
-        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        raise FetchError(f"npm pack {package.spec} failed: {last}")
+        lines = [line.strip() for line in out.stderr.splitlines()
+                 if line.strip() and "complete log" not in line]
+        detail = next((line for line in lines if "reason" in line or "404" in line),
+                      lines[0] if lines else f"exit status {out.returncode}")
+        raise FetchError(f"npm pack {package.spec} failed: {detail}")
     return path
 
 
@@ -115,8 +118,8 @@ def ensure_cached(manifest: Manifest, fetch: bool = True,
             report.failed[package.spec] = f"not in the cache {where} (fetching disabled)"
             continue
         if unreachable:
-            report.failed[package.spec] = (f"not in the cache {where}; not fetched: an earlier "
-                                           f"fetch failed ({unreachable})")
+            report.failed[package.spec] = (f"not in the cache {where}; not fetched: the fetch "
+                                           f"of {unreachable} failed (see its line)")
             continue
         try:
             report.cached[package.spec] = fetch_package(package, directory)
@@ -124,6 +127,6 @@ def ensure_cached(manifest: Manifest, fetch: bool = True,
         except FetchError as exc:
             report.failed[package.spec] = f"not in the cache {where}; fetch failed: {exc}"
             if "sha256" not in str(exc):
-                unreachable = str(exc)
+                unreachable = package.spec
     report.seconds = time.perf_counter() - started
     return report
