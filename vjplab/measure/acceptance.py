@@ -74,9 +74,14 @@ def within_bounds(row: dict) -> bool:
 
 def measure_case(family: str, strategy: str, dimension: int, locality: int,
                  loop: Callable | None = None, repeats: int = 9) -> dict:
-    """Latency, empty-call latency and device time of one combination, in this process."""
-    from vjplab.measure.timing import (device_time, empty_call_latency, hoist_proof_loop,
-                                       reference_latency)
+    """Latency, empty-call latency and device time of one combination, in this process.
+
+    The three are sampled in turn, ``repeats`` rounds of one sample each, and each is the
+    median of its samples: a machine whose speed drifts (another process on the other
+    hyperthread) moves all three alike, not one of them.
+    """
+    from vjplab.measure.timing import (continuous_loop_sampler, device_time_sampler,
+                                       empty_call, hoist_proof_loop)
     from vjplab.prepared import Infeasible, prepare
 
     try:
@@ -84,12 +89,16 @@ def measure_case(family: str, strategy: str, dimension: int, locality: int,
     except Infeasible as exc:
         return dict(family=family, strategy=strategy, dimension=dimension, locality=locality,
                     skipped=str(exc))
+    samplers = {"device_time": device_time_sampler(prepared, loop=loop or hoist_proof_loop),
+                "latency": continuous_loop_sampler(prepared.call),
+                "empty_call": continuous_loop_sampler(empty_call(prepared))}
+    samples: dict[str, list[float]] = {key: [] for key in samplers}
+    for _ in range(repeats):
+        for key, sample in samplers.items():
+            samples[key].append(sample())
     return dict(family=family, strategy=strategy, dimension=prepared.problem.dimension,
                 locality=locality,
-                latency=reference_latency(prepared, repeats=repeats).median,
-                empty_call=empty_call_latency(prepared, repeats=repeats).median,
-                device_time=device_time(prepared, repeats=repeats,
-                                        loop=loop or hoist_proof_loop).median)
+                **{key: statistics.median(values) for key, values in samples.items()})
 
 
 def measure_in_processes(cases: list[tuple[str, str, int, int]], processes: int,
