@@ -21,5 +21,3 @@ for k in 1 16; do
 done
 export JAX_PLATFORMS=cpu VJPLAB_CPU_AFFINITY=auto
 acceptance --processes 1 | tee "$OUT/cpu-acceptance.txt"
-acceptance --processes 1 --default-allocator --families roll_cubic,banded_conv \
-    | tee "$OUT/cpu-acceptance-default-allocator.txt"

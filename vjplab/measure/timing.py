@@ -59,7 +59,7 @@ TARGET_LOOP_SECONDS = 0.02
 #: times R. Calibrated on the project's 2-core CPU (one pinned core moves ~2e9 bytes+flops per
 #: second through these stencils), so a CPU loop lasts ~10-50 ms. Accelerators are ~100x
 #: faster per byte and pay ~60 us per dispatch: they get ``ACCELERATOR_WORK_FACTOR`` times more.
-LOOP_WORK = 2e8
+LOOP_WORK = 1e9
 ACCELERATOR_WORK_FACTOR = 20
 MIN_ITERATIONS, MAX_ITERATIONS = 10, 20_000
 
