@@ -310,7 +310,9 @@ def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+    seconds = FuncFormatter(lambda value, _: format_seconds(value) if value > 0 else "")
     plots_dir.mkdir(parents=True, exist_ok=True)
     figures = []
     families = sorted({c[0] for c in run.combos()})
@@ -330,10 +332,14 @@ def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
                             markersize=6)
                 ax.set_xscale("log")
                 ax.set_yscale("log")
+                ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                ax.yaxis.set_major_formatter(seconds)
+                ax.yaxis.set_minor_formatter(NullFormatter())
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _n(int(v)) if v >= 1 else ""))
                 ax.set_title(f"k = {k}", fontsize=10)
                 ax.set_xlabel("N (input size)")
                 ax.grid(True, which="both", alpha=0.3)
-            axes[0][0].set_ylabel(f"{label} (s)")
+            axes[0][0].set_ylabel(label)
             handles, labels = axes[0][0].get_legend_handles_labels()
             for ax in axes[0][1:]:
                 for h, lab in zip(*ax.get_legend_handles_labels()):

@@ -26,6 +26,9 @@ METRICS = {"latency": (LATENCY, "latency"), "device_time": (DEVICE, "metrics"),
            "xla_memory": (MEMORY, "metrics")}
 #: the hand-written adjoint every ratio is taken against
 REFERENCE_STRATEGY = "exact"
+#: table and legend order: the dense routes, the autodiff routes, the hand-written adjoint last
+STRATEGY_ORDER = ("naive_jacrev", "naive_jacfwd", "jax_vjp", "grad_dot", "linearize_transpose",
+                  REFERENCE_STRATEGY)
 NO_MANIFEST = ("no value stored in the results file, and no vjplab run manifest beside it to "
                "say why (skipped, failed, or not selected)")
 
@@ -81,7 +84,7 @@ class RunData:
 
     def combos(self) -> list[Combo]:
         """Every (family, strategy, N, k) the table shows: the manifest's sweeps, or (without
-        a manifest) those with any stored value; sorted."""
+        a manifest) those with any stored value; sorted by family, N, k, then strategy_key."""
         out: set[Combo] = set()
         if self.manifest is not None:
             for sweep in self.manifest.get("sweeps", {}).values():
@@ -93,12 +96,19 @@ class RunData:
         else:
             for per_combo in self.values.values():
                 out.update(c for c, v in per_combo.items() if math.isfinite(v))
-        return sorted(out)
+        return sorted(out, key=lambda c: (c[0], c[2], c[3], strategy_key(c[1])))
 
     def strategies(self) -> list[str]:
-        """The strategies of the table, the reference (``exact``) last."""
-        names = sorted({c[1] for c in self.combos()})
-        return sorted(names, key=lambda s: s == REFERENCE_STRATEGY)
+        """The strategies of the table in STRATEGY_ORDER (others before ``exact``)."""
+        return sorted({c[1] for c in self.combos()}, key=strategy_key)
+
+
+def strategy_key(strategy: str) -> tuple[int, str]:
+    """Sort key: STRATEGY_ORDER, unknown strategies (alphabetically) just before ``exact``."""
+    if strategy in STRATEGY_ORDER:
+        rank = STRATEGY_ORDER.index(strategy)
+        return (rank if strategy != REFERENCE_STRATEGY else len(STRATEGY_ORDER), strategy)
+    return (len(STRATEGY_ORDER) - 1, strategy)
 
 
 def _parse(params: tuple[str, ...]) -> Combo | None:
