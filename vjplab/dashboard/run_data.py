@@ -84,7 +84,7 @@ class RunData:
 
     def combos(self) -> list[Combo]:
         """Every (family, strategy, N, k) the table shows: the manifest's sweeps, or (without
-        a manifest) those with any stored value; sorted by family, N, k, then strategy_key."""
+        a manifest) each strategy with a stored value at each (family, N, k) with one; sorted by family, N, k, then strategy_key."""
         out: set[Combo] = set()
         if self.manifest is not None:
             for sweep in self.manifest.get("sweeps", {}).values():
@@ -93,9 +93,11 @@ class RunData:
                         for n in sweep["dimensions"] + sweep["large_dimensions"]:
                             for k in sweep["localities"]:
                                 out.add((family, strategy, n, k))
-        else:
-            for per_combo in self.values.values():
-                out.update(c for c, v in per_combo.items() if math.isfinite(v))
+        else:  # every strategy with a value, at every (family, N, k) with a value
+            measured = {c for per_combo in self.values.values()
+                        for c, v in per_combo.items() if math.isfinite(v)}
+            for family, n, k in {(c[0], c[2], c[3]) for c in measured}:
+                out.update((family, s, n, k) for s in {c[1] for c in measured})
         return sorted(out, key=lambda c: (c[0], c[2], c[3], strategy_key(c[1])))
 
     def strategies(self) -> list[str]:
