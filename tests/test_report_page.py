@@ -378,3 +378,10 @@ def test_cli_report(tmp_path, capsys):
     assert main(["report", "--results-dir", str(tmp_path / "none"),
                  "--html-dir", str(tmp_path / "html")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_growth_exponent_is_the_log_log_slope():
+    assert report_page.growth_exponent([100, 1000, 10000], [1e-4, 1e-2, 1.0]) == pytest.approx(2)
+    assert report_page.growth_exponent([100, 1000, 10000], [1e-5, float("nan"), 1e-3]) == \
+        pytest.approx(1)
+    assert report_page.growth_exponent([100], [1e-5]) is None

@@ -304,6 +304,33 @@ def _series(run: RunData, metric: str, family: str, k: int) -> dict[str, tuple[l
     return out
 
 
+def growth_exponent(xs: list[int], ys: list[float]) -> float | None:
+    """The least-squares slope of log y against log x over the finite points (None: < 2)."""
+    import numpy as np
+
+    points = [(x, y) for x, y in zip(xs, ys) if y == y and y > 0]
+    if len({x for x, _ in points}) < 2:
+        return None
+    logs = np.log10(np.array(points, dtype=float))
+    return float(np.polyfit(logs[:, 0], logs[:, 1], 1)[0])
+
+
+def _label_growth(ax, xs: list[int], ys: list[float], color, labelled: list[float]) -> None:
+    """Write ``∝ N^p`` after a line's last point, unless another label sits at that height."""
+    import math
+
+    exponent = growth_exponent(xs, ys)
+    last = [(x, y) for x, y in zip(xs, ys) if y == y and y > 0]
+    if exponent is None or not last:
+        return
+    x, y = last[-1]
+    if any(abs(math.log10(y) - other) < 0.2 for other in labelled):
+        return
+    labelled.append(math.log10(y))
+    ax.annotate(f"$\\propto N^{{{exponent:.1f}}}$", (x, y), xytext=(5, 0), textcoords="offset points",
+                fontsize=8, color=color, va="center")
+
+
 def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
     """One PNG per (family, metric) with a panel per locality; (family, title, file name)."""
     import matplotlib
@@ -326,12 +353,15 @@ def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
             fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.6, 3.4),
                                      squeeze=False, sharey=True)
             for ax, (k, series) in zip(axes[0], panels):
+                labelled: list[float] = []
                 for strategy, (xs, ys) in series.items():
                     color, marker, line = STYLE.get(strategy, (None, "o", "-"))
                     ax.plot(xs, ys, marker=marker, linestyle=line, color=color, label=strategy,
                             markersize=6)
+                    _label_growth(ax, xs, ys, color, labelled)
                 ax.set_xscale("log")
                 ax.set_yscale("log")
+                ax.margins(x=0.18)
                 ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                 ax.yaxis.set_major_formatter(seconds)
                 ax.yaxis.set_minor_formatter(NullFormatter())
@@ -435,7 +465,8 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]]) -
 {fastest}
 <section><h2>Latency and device time against N</h2>
 <p>Log-log, one line per strategy, one panel per locality k. Dashed: strategies that form the
-dense Jacobian. A missing point is a gap (see the table's footnotes). Latency is one call
+dense Jacobian. &prop; N<sup>p</sup> at a line's end: how it grows with N (slope of the log-log
+line; 1 = linear, 2 = quadratic). A missing point is a gap (see the table's footnotes). Latency is one call
 including dispatch; device time is the computation alone (R calls in one jitted loop).</p>
 {plots or '<p>No measured latency or device time in this run.</p>'}</section>
 {table}
