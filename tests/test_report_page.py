@@ -385,3 +385,15 @@ def test_growth_exponent_is_the_log_log_slope():
     assert report_page.growth_exponent([100, 1000, 10000], [1e-5, float("nan"), 1e-3]) == \
         pytest.approx(1)
     assert report_page.growth_exponent([100], [1e-5]) is None
+
+
+def test_fastest_table_names_the_best_strategy_without_a_hand_written_adjoint(report):
+    path, page_path, _ = report
+    latency = stored(path)[LATENCY]
+    text = page_path.read_text()
+    measured = {s: latency[("roll_cubic", s, 10000, 1)] for s in STRATEGIES if s != "exact"
+                and latency[("roll_cubic", s, 10000, 1)] is not None}
+    best = min(measured, key=measured.get)
+    ratio = measured[best] / latency[("roll_cubic", "exact", 10000, 1)]
+    assert (f'<small data-autodiff="{best}">without it: {best} '
+            f'{format_seconds(measured[best])} ({ratio:.1f}&times;)</small>') in text
