@@ -397,3 +397,16 @@ def test_fastest_table_names_the_best_strategy_without_a_hand_written_adjoint(re
     ratio = measured[best] / latency[("roll_cubic", "exact", 10000, 1)]
     assert (f'<small data-autodiff="{best}">without it: {best} '
             f'{format_seconds(measured[best])} ({ratio:.1f}&times;)</small>') in text
+
+
+def test_a_missing_seed_number_is_a_gap_not_a_zero(tmp_path):
+    path = fabricate(tmp_path / "results")
+    data = json.loads(path.read_text())
+    combos = list(itertools.product(FAMILIES, STRATEGIES, DIMS, LOCS))
+    data["results"][LATENCY][0][combos.index(("roll_cubic", "naive_jacrev", 100, 1))] = None
+    path.write_text(json.dumps(data))
+    page = parse(report_page.write_report(tmp_path / "results", tmp_path / "html"))
+    cells = page.tables["seed"][1][1]
+    assert cells[1][0]["class"] == "gap" and "data-value" not in cells[1][0]
+    assert cells[3][1] == "no ratio"
+    assert page.notes[f"gap-{cells[1][1][1:]}"] == "no value stored: the benchmark failed (see asv's log)"
