@@ -243,17 +243,25 @@ def write_run_manifest(results_file: Path, grid: str, *, bench: str | None = Non
 
 
 def newest_results_file(results_dir: Path, commit: str, python: str | None = None) -> Path | None:
-    """The most recently written asv results file of ``commit`` in ``results_dir`` (of the
-    environment whose interpreter is ``python``, default this one), or None."""
+    """The most recently written asv results file of ``commit`` in ``results_dir`` of the
+    environment whose interpreter is ``python`` (default: this one; when asv recorded another
+    path for it, the newest file of ``commit`` labelled with this JAX), or None."""
+    import jax
+
     python = python or sys.executable
-    found = []
+    same_python, same_jax = [], []
     for path in Path(results_dir).glob(f"*/{commit[:8]}-*.json"):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if data.get("commit_hash", "").startswith(commit[:8]) and data.get("python") == python:
-            found.append((path.stat().st_mtime, path))
+        if not str(data.get("commit_hash", "")).startswith(commit[:8]):
+            continue
+        if data.get("python") == python:
+            same_python.append((path.stat().st_mtime, path))
+        elif (data.get("params") or {}).get("jax") == jax.__version__:
+            same_jax.append((path.stat().st_mtime, path))
+    found = same_python or same_jax
     return max(found)[1] if found else None
 
 
