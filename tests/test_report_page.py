@@ -410,3 +410,20 @@ def test_a_missing_seed_number_is_a_gap_not_a_zero(tmp_path):
     assert cells[1][0]["class"] == "gap" and "data-value" not in cells[1][0]
     assert cells[3][1] == "no ratio"
     assert page.notes[f"gap-{cells[1][1][1:]}"] == "no value stored: the benchmark failed (see asv's log)"
+
+
+def test_seed_headline_says_how_naive_grows_with_n(report, tmp_path):
+    path, page_path, _ = report
+    latency = stored(path)[LATENCY]
+    naive = [latency[("roll_cubic", "naive_jacrev", n, 1)] for n in (100, 1000)]
+    auto = [latency[("roll_cubic", "jax_vjp", n, 1)] for n in (100, 1000)]
+    slope = report_page.growth_exponent([100, 1000], naive)
+    text = page_path.read_text()
+    assert (f"From N = 100 to 1e3, naive_jacrev's latency grows as N<sup>{slope:.1f}</sup>"
+            in text)
+    assert f"<b>{naive[1] / auto[1]:.0f}&times;</b> as long" in text
+    single = tmp_path / "single"
+    write_file(single, {LATENCY: [[1e-4, 2e-5], [["'roll_cubic'"], ["'naive_jacrev'", "'jax_vjp'"],
+                                                ["100"], ["1"]], "v", 1, 1.0]})
+    page = report_page.write_report(single, tmp_path / "single-html").read_text()
+    assert "measured both at 1 size(s) of N only (N = 100)" in page

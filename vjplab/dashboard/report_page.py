@@ -175,6 +175,7 @@ def seed_section(run: RunData, notes: Footnotes) -> str:
         lines.append(f"<tr><th>{label}</th>{_value_cell(a, _seconds(a), notes)}"
                      f"{_value_cell(b, _seconds(b), notes)}{verdict}</tr>")
     return f"""<section class="seed"><h2>The seed case: roll_cubic, N = {n}, k = {k}</h2>
+<p class="headline">{growth_sentence(run)}</p>
 <p>The JAX tutorial's function. The naive route forms the dense Jacobian
 (<code>jax.jacrev</code>, then <code>c @ J</code>); <code>jax.vjp</code> never does.</p>
 <table id="seed"><tr><th></th><th>naive_jacrev</th><th>jax_vjp</th><th>naive / jax.vjp</th></tr>
@@ -190,6 +191,27 @@ def _fastest_autodiff(rows: list[Row], best: Row, metric: str) -> Row | None:
     others = [r for r in rows if (r.combo[0], r.combo[2], r.combo[3]) == (family, n, k)
               and r.combo[1] != REFERENCE_STRATEGY and getattr(r, metric).value is not None]
     return min(others, key=lambda r: getattr(r, metric).value) if others else None
+
+
+def growth_sentence(run: RunData) -> str:
+    """How naive_jacrev and jax.vjp latencies grow with N on roll_cubic, k = 1 (HTML)."""
+    family, _, k = SEED
+    dims = sorted({c[2] for c in run.combos() if c[0] == family and c[3] == k})
+    pairs = [(n, run.cell("latency", (family, SEED_NAIVE, n, k)).value,
+              run.cell("latency", (family, SEED_AUTODIFF, n, k)).value) for n in dims]
+    both = [(n, a, b) for n, a, b in pairs if a is not None and b is not None]
+    if len(both) < 2:
+        return (f"This run measured both at {len(both)} size(s) of N only"
+                f"{' (N = ' + _n(both[0][0]) + ')' if both else ''}: run a grid with more "
+                f"sizes (the default grid: N = 100 to 1e6) to see how the gap grows with N.")
+    xs = [n for n, _, _ in both]
+    naive = growth_exponent(xs, [a for _, a, _ in both])
+    auto = growth_exponent(xs, [b for _, _, b in both])
+    n, a, b = both[-1]
+    return (f"From N = {_n(xs[0])} to {_n(n)}, naive_jacrev's latency grows as "
+            f"N<sup>{naive:.1f}</sup> and jax.vjp's as N<sup>{auto:.1f}</sup>: at N = {_n(n)} "
+            f"naive_jacrev takes <b>{a / b:.0f}&times;</b> as long ({format_seconds(a)} against "
+            f"{format_seconds(b)}).")
 
 
 def fastest_section(run: RunData, rows: list[Row], notes: Footnotes) -> str:
@@ -381,7 +403,7 @@ def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
                     _label_growth(ax, xs, ys, color, labelled)
                 ax.set_xscale("log")
                 ax.set_yscale("log")
-                ax.margins(x=0.18)
+                ax.margins(x=0.3)
                 ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                 ax.yaxis.set_major_formatter(seconds)
                 ax.yaxis.set_minor_formatter(NullFormatter())
@@ -455,7 +477,7 @@ td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 tr.group th{text-align:left;background:#e4ecf7} tr.fastest td{background:#eaf6e6;font-weight:bold}
 td.gap{color:#999;text-align:center} .seed{background:#fffbe6;border:1px solid #e6d9a8;padding:0.3em 1em 1em}
-.seed td,.seed th{font-size:15px} .ratio{color:#b00}
+.seed td,.seed th{font-size:15px} .headline{font-size:17px} .ratio{color:#b00}
 dl.info{display:grid;grid-template-columns:max-content auto;gap:2px 1em;font-size:13px}
 dl.info dt{font-weight:bold} dl.info dd{margin:0} img{max-width:100%}
 nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}"""
