@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--results-dir", type=Path, help="default: from asv.conf.json")
     report.add_argument("--html-dir", type=Path, help="default: asv's html directory")
     report.add_argument("--commit", help="report this commit (default: the newest run)")
+    report.add_argument("--machine", help="asv machine name (default: the one that ran last)")
 
     sub.add_parser("list", help="registered families and strategies")
     return parser
@@ -201,7 +202,7 @@ def report_command(args: argparse.Namespace) -> int:
             conf = read_asv_config(repo_root())
         results_dir = args.results_dir or repo_root() / conf["results_dir"]
         html_dir = args.html_dir or repo_root() / conf["html_dir"]
-        page = write_report(results_dir, html_dir, commit=args.commit)
+        page = write_report(results_dir, html_dir, commit=args.commit, machine=args.machine)
     except ValueError as exc:  # ResultsError, unknown commit, no checkout to find defaults
         print(f"vjplab report: {exc}", file=sys.stderr)
         return 2

@@ -369,7 +369,8 @@ def _label_growth(ax, xs: list[int], ys: list[float], color, labelled: list[floa
     if any(abs(math.log10(y) - other) < 0.2 for other in labelled):
         return
     labelled.append(math.log10(y))
-    ax.annotate(f"$\\propto N^{{{exponent:.1f}}}$", (x, y), xytext=(5, 0), textcoords="offset points",
+    ax.annotate(f"$\\propto N^{{{exponent:.1f}}}$", (x, y), xytext=(5, 0),
+                textcoords="offset points",
                 fontsize=10, color=color, va="center")
 
 
@@ -407,7 +408,8 @@ def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
                 ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                 ax.yaxis.set_major_formatter(seconds)
                 ax.yaxis.set_minor_formatter(NullFormatter())
-                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _n(int(v)) if v >= 1 else ""))
+                ax.xaxis.set_major_formatter(
+                    FuncFormatter(lambda v, _: _n(int(v)) if v >= 1 else ""))
                 ax.set_title(f"k = {k}", fontsize=10)
                 ax.set_xlabel("N (input size)")
                 ax.grid(True, which="both", alpha=0.3)
@@ -476,7 +478,8 @@ table{border-collapse:collapse;font-size:13px;margin:0.5em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 tr.group th{text-align:left;background:#e4ecf7} tr.fastest td{background:#eaf6e6;font-weight:bold}
-td.gap{color:#999;text-align:center} .seed{background:#fffbe6;border:1px solid #e6d9a8;padding:0.3em 1em 1em}
+td.gap{color:#999;text-align:center}
+.seed{background:#fffbe6;border:1px solid #e6d9a8;padding:0.3em 1em 1em}
 .seed td,.seed th{font-size:15px} .headline{font-size:17px} .ratio{color:#b00}
 dl.info{display:grid;grid-template-columns:max-content auto;gap:2px 1em;font-size:13px}
 dl.info dt{font-weight:bold} dl.info dd{margin:0} img{max-width:100%}
@@ -508,8 +511,8 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]]) -
 <section><h2>Latency and device time against N</h2>
 <p>Log-log, one line per strategy, one panel per locality k. Dashed: strategies that form the
 dense Jacobian. &prop; N<sup>p</sup> at a line's end: how it grows with N (slope of the log-log
-line; 1 = linear, 2 = quadratic). A missing point is a gap (see the table's footnotes). Latency is one call
-including dispatch; device time is the computation alone (R calls in one jitted loop).</p>
+line; 1 = linear, 2 = quadratic). A missing point is a gap (see the table's footnotes).
+Latency is one call including dispatch; device time is the computation alone (R calls in one jitted loop).</p>
 {plots or '<p>No measured latency or device time in this run.</p>'}</section>
 {table}
 <section><h2>Gaps</h2>{notes.html()}</section>

@@ -84,7 +84,8 @@ class RunData:
 
     def combos(self) -> list[Combo]:
         """Every (family, strategy, N, k) the table shows: the manifest's sweeps, or (without
-        a manifest) each strategy with a stored value at each (family, N, k) with one; sorted by family, N, k, then strategy_key."""
+        a manifest) each strategy with a stored value at each (family, N, k) with one; sorted
+        by family, N, k, then strategy_key."""
         out: set[Combo] = set()
         if self.manifest is not None:
             for sweep in self.manifest.get("sweeps", {}).values():

@@ -109,7 +109,8 @@ def skip_reasons(grid: Grid, kind: str) -> list[list]:
                 except ValueError as exc:
                     problems[key] = str(exc)
             built = problems[key]
-            reason = built if isinstance(built, str) else STRATEGIES[strategy].infeasible_reason(built)
+            reason = (built if isinstance(built, str)
+                      else STRATEGIES[strategy].infeasible_reason(built))
         if reason:
             out.append([family, strategy, dimension, locality, reason])
     return out
