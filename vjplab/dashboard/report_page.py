@@ -512,7 +512,8 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]]) -
 <p>Log-log, one line per strategy, one panel per locality k. Dashed: strategies that form the
 dense Jacobian. &prop; N<sup>p</sup> at a line's end: how it grows with N (slope of the log-log
 line; 1 = linear, 2 = quadratic). A missing point is a gap (see the table's footnotes).
-Latency is one call including dispatch; device time is the computation alone (R calls in one jitted loop).</p>
+Latency is one call including dispatch; device time is the computation alone (R calls in
+one jitted loop).</p>
 {plots or '<p>No measured latency or device time in this run.</p>'}</section>
 {table}
 <section><h2>Gaps</h2>{notes.html()}</section>
