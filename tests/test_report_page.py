@@ -366,6 +366,12 @@ def test_dashboard_banner_and_history_link(tmp_path, report):
     text = index.read_text()
     assert text.count('href="vjplab-report.html"') == 1
     assert text.index("vjplab-report.html") < text.index("<div>asv</div>")
+    (tmp_path / "html" / "error.html").write_text("<html><body><h1>swallow</h1></body></html>")
+    report_page.link_report_from_dashboard(tmp_path / "html")
+    assert 'href="vjplab-report.html"' in (tmp_path / "html" / "error.html").read_text()
+    (tmp_path / "html" / "index.html").write_text("<html>no body</html>")
+    with pytest.raises(ValueError, match="no <body> tag"):
+        report_page.link_report_from_dashboard(tmp_path / "html")
     from vjplab.history.report import build_history, write_html
 
     history = write_html(build_history(load_results(tmp_path / "results")), tmp_path / "html")

@@ -549,23 +549,28 @@ LINK_MARKER = "<!-- vjplab-report-link -->"
 
 
 def link_report_from_dashboard(html_dir: Path) -> bool:
-    """Put a visible banner linking the report at the top of asv's ``index.html`` (once).
+    """Put a visible banner linking the report at the top of asv's ``index.html`` (once), and
+    of its ``error.html`` (where asv sends a browser whose CDN scripts failed to load).
 
-    Returns True when index.html now links the report, False when there is no index.html.
+    The banner is fixed at the top right, under the history page's (link_from_dashboard in
+    vjplab.history.report), so that asv's left-aligned navigation stays visible. Returns True
+    when index.html now links the report, False when there is no index.html.
     """
-    index = Path(html_dir) / "index.html"
-    if not index.is_file():
-        return False
-    text = index.read_text()
-    if LINK_MARKER in text:
-        return True
-    banner = (f'{LINK_MARKER}<div style="position:fixed;top:4px;left:50%;'
-              f'transform:translateX(-50%);z-index:9999;background:#fffbe6;padding:6px 14px;'
-              f'border:1px solid #e6d9a8;font:bold 15px sans-serif">'
-              f'<a href="{PAGE_NAME}">This run&#39;s results: which VJP strategy is fastest '
-              f'&rarr;</a></div>')
-    new, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + banner, text, count=1)
-    if not count:
-        raise ValueError(f"{index} has no <body> tag; allowed: an asv-published index.html")
-    index.write_text(new)
-    return True
+    linked = False
+    for name in ("index.html", "error.html"):
+        page = Path(html_dir) / name
+        if not page.is_file():
+            continue
+        text = page.read_text()
+        if LINK_MARKER not in text:
+            banner = (f'{LINK_MARKER}<div style="position:fixed;top:44px;right:8px;'
+                      f'z-index:9999;background:#fffbe6;padding:6px 12px;border:1px solid '
+                      f'#e6d9a8;font:bold 15px sans-serif"><a href="{PAGE_NAME}">This '
+                      f'run&#39;s results: which VJP strategy is fastest &rarr;</a></div>')
+            text, count = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + banner, text,
+                                  count=1)
+            if not count:
+                raise ValueError(f"{page} has no <body> tag; allowed: a page asv published")
+            page.write_text(text)
+        linked = linked or name == "index.html"
+    return linked
