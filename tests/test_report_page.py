@@ -436,4 +436,4 @@ def test_seed_headline_says_how_naive_grows_with_n(report, tmp_path):
     write_file(single, {LATENCY: [[1e-4, 2e-5], [["'roll_cubic'"], ["'naive_jacrev'", "'jax_vjp'"],
                                                 ["100"], ["1"]], "v", 1, 1.0]})
     page = report_page.write_report(single, tmp_path / "single-html").read_text()
-    assert "measured both at 1 size(s) of N only (N = 100)" in page
+    assert "measured both at one size, N = 100: run a grid with more sizes" in page

@@ -175,11 +175,11 @@ def seed_section(run: RunData, notes: Footnotes) -> str:
         lines.append(f"<tr><th>{label}</th>{_value_cell(a, _seconds(a), notes)}"
                      f"{_value_cell(b, _seconds(b), notes)}{verdict}</tr>")
     return f"""<section class="seed"><h2>The seed case: roll_cubic, N = {n}, k = {k}</h2>
-<p class="headline">{growth_sentence(run)}</p>
 <p>The JAX tutorial's function. The naive route forms the dense Jacobian
 (<code>jax.jacrev</code>, then <code>c @ J</code>); <code>jax.vjp</code> never does.</p>
 <table id="seed"><tr><th></th><th>naive_jacrev</th><th>jax_vjp</th><th>naive / jax.vjp</th></tr>
-{''.join(lines)}</table></section>"""
+{''.join(lines)}</table>
+<p class="headline">{growth_sentence(run)}</p></section>"""
 
 
 def _fastest_autodiff(rows: list[Row], best: Row, metric: str) -> Row | None:
@@ -201,9 +201,9 @@ def growth_sentence(run: RunData) -> str:
               run.cell("latency", (family, SEED_AUTODIFF, n, k)).value) for n in dims]
     both = [(n, a, b) for n, a, b in pairs if a is not None and b is not None]
     if len(both) < 2:
-        return (f"This run measured both at {len(both)} size(s) of N only"
-                f"{' (N = ' + _n(both[0][0]) + ')' if both else ''}: run a grid with more "
-                f"sizes (the default grid: N = 100 to 1e6) to see how the gap grows with N.")
+        where = f"one size, N = {_n(both[0][0])}" if both else "no common size"
+        return (f"This run measured both at {where}: run a grid with more sizes (the default "
+                f"grid: N = 100 to 1e6) to see how the gap grows with N.")
     xs = [n for n, _, _ in both]
     naive = growth_exponent(xs, [a for _, a, _ in both])
     auto = growth_exponent(xs, [b for _, _, b in both])
@@ -374,13 +374,64 @@ def _label_growth(ax, xs: list[int], ys: list[float], color, labelled: list[floa
                 fontsize=10, color=color, va="center")
 
 
+def _log_ticks(axis, values: list[float], seconds) -> None:
+    """Major ticks at 1, 2, 5 x 10^n over a narrow range, at 10^n over a wide one."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    finite = [v for v in values if v == v and v > 0]
+    wide = bool(finite) and max(finite) / min(finite) > 30
+    axis.set_major_locator(LogLocator(subs=(1.0,) if wide else (1.0, 2.0, 5.0)))
+    axis.set_major_formatter(seconds)
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _line_panel(ax, series: dict[str, tuple[list, list]], seconds) -> None:
+    """Log-log lines against N, each with its growth exponent."""
+    from matplotlib.ticker import FuncFormatter
+
+    labelled: list[float] = []
+    for strategy, (xs, ys) in series.items():
+        color, marker, line = STYLE.get(strategy, (None, "o", "-"))
+        ax.plot(xs, ys, marker=marker, linestyle=line, color=color, label=strategy,
+                markersize=6)
+        _label_growth(ax, xs, ys, color, labelled)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.margins(x=0.3)
+    _log_ticks(ax.yaxis, [y for _, ys in series.values() for y in ys], seconds)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _n(int(v)) if v >= 1 else ""))
+    ax.set_xlabel("N (input size)")
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _dot_panel(ax, series: dict[str, tuple[list, list]], seconds) -> None:
+    """One size only: a dot per strategy (rows), value on a log axis, labelled with it."""
+    names = [s for s, (_, ys) in series.items() if ys[0] == ys[0]]
+    for row, strategy in enumerate(names):
+        value = series[strategy][1][0]
+        color, marker, _ = STYLE.get(strategy, (None, "o", "-"))
+        ax.plot([value], [row], marker=marker, color=color, markersize=8, linestyle="")
+        ax.annotate(format_seconds(value), (value, row), xytext=(7, 0),
+                    textcoords="offset points", va="center", fontsize=9, color=color)
+    ax.set_yticks(range(len(names)), names, fontsize=9)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.margins(x=0.35)
+    _log_ticks(ax.xaxis, [series[s][1][0] for s in names], seconds)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
+
+
 def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
-    """One PNG per (family, metric) with a panel per locality; (family, title, file name)."""
+    """One PNG per (family, metric) with a panel per locality; (family, title, file name).
+
+    Several sizes: log-log lines against N. One size only (e.g. the smoke grid): a dot per
+    strategy at that N, since a line needs two points.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    from matplotlib.ticker import FuncFormatter
 
     seconds = FuncFormatter(lambda value, _: format_seconds(value) if value > 0 else "")
     plots_dir.mkdir(parents=True, exist_ok=True)
@@ -393,37 +444,34 @@ def write_plots(run: RunData, plots_dir: Path) -> list[tuple[str, str, str]]:
             panels = [(k, s) for k, s in panels if s]
             if not panels:
                 continue
+            single = all(len(xs) == 1 for _, series in panels for xs, _ in series.values())
             fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.6, 3.4),
-                                     squeeze=False, sharey=True)
+                                     squeeze=False, sharey=not single)
             for ax, (k, series) in zip(axes[0], panels):
-                labelled: list[float] = []
-                for strategy, (xs, ys) in series.items():
-                    color, marker, line = STYLE.get(strategy, (None, "o", "-"))
-                    ax.plot(xs, ys, marker=marker, linestyle=line, color=color, label=strategy,
-                            markersize=6)
-                    _label_growth(ax, xs, ys, color, labelled)
-                ax.set_xscale("log")
-                ax.set_yscale("log")
-                ax.margins(x=0.3)
-                ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-                ax.yaxis.set_major_formatter(seconds)
-                ax.yaxis.set_minor_formatter(NullFormatter())
-                ax.xaxis.set_major_formatter(
-                    FuncFormatter(lambda v, _: _n(int(v)) if v >= 1 else ""))
-                ax.set_title(f"k = {k}", fontsize=10)
-                ax.set_xlabel("N (input size)")
-                ax.grid(True, which="both", alpha=0.3)
-            axes[0][0].set_ylabel(label)
-            handles, labels = axes[0][0].get_legend_handles_labels()
-            for ax in axes[0][1:]:
-                for h, lab in zip(*ax.get_legend_handles_labels()):
-                    if lab not in labels:
-                        handles.append(h)
-                        labels.append(lab)
-            fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
-            title = f"{family}: {label} against N"
-            fig.suptitle(title, fontsize=11)
-            fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth(), 1))
+                if single:
+                    _dot_panel(ax, series, seconds)
+                    n = next(iter(series.values()))[0][0]
+                    ax.set_title(f"k = {k}, N = {_n(n)}", fontsize=10)
+                    ax.set_xlabel(label)
+                else:
+                    _line_panel(ax, series, seconds)
+                    ax.set_title(f"k = {k}", fontsize=10)
+            if single:
+                title = f"{family}: {label} (one size in this grid)"
+                fig.suptitle(title, fontsize=11)
+                fig.tight_layout()
+            else:
+                axes[0][0].set_ylabel(label)
+                handles, labels = axes[0][0].get_legend_handles_labels()
+                for ax in axes[0][1:]:
+                    for h, lab in zip(*ax.get_legend_handles_labels()):
+                        if lab not in labels:
+                            handles.append(h)
+                            labels.append(lab)
+                fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
+                title = f"{family}: {label} against N"
+                fig.suptitle(title, fontsize=11)
+                fig.tight_layout(rect=(0, 0, 1 - 1.5 / fig.get_figwidth(), 1))
             name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{family}-{metric}") + ".png"
             fig.savefig(plots_dir / name, dpi=90)
             plt.close(fig)
