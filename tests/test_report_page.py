@@ -165,10 +165,12 @@ def strategy_rows(page: Page) -> dict[tuple, list[tuple[dict, str]]]:
     return rows
 
 
-@pytest.fixture
-def report(tmp_path):
-    path = fabricate(tmp_path / "results")
-    page = report_page.write_report(tmp_path / "results", tmp_path / "html")
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """One report of the fabricated results (read-only for the tests that use it)."""
+    root = tmp_path_factory.mktemp("report")
+    path = fabricate(root / "results")
+    page = report_page.write_report(root / "results", root / "html")
     return path, page, parse(page)
 
 
@@ -358,6 +360,7 @@ def test_float32_accuracy_detects_a_wrong_vjp(monkeypatch):
 
 
 def test_dashboard_banner_and_history_link(tmp_path, report):
+    (tmp_path / "html").mkdir()
     index = tmp_path / "html" / "index.html"
     assert report_page.link_report_from_dashboard(tmp_path / "html") is False
     index.write_text("<html><body class='x'><div>asv</div></body></html>")
@@ -374,7 +377,8 @@ def test_dashboard_banner_and_history_link(tmp_path, report):
         report_page.link_report_from_dashboard(tmp_path / "html")
     from vjplab.history.report import build_history, write_html
 
-    history = write_html(build_history(load_results(tmp_path / "results")), tmp_path / "html")
+    results_dir = report[0].parent.parent
+    history = write_html(build_history(load_results(results_dir)), tmp_path / "html")
     assert 'href="vjplab-report.html"' in history.read_text()
 
 

@@ -127,11 +127,11 @@ def fastest_by_group(rows: list[Row]) -> dict[tuple[str, int, int], Row]:
 # ---------------------------------------------------------------- formatting
 
 
-def _value_cell(cell: Cell, text: str, notes: Footnotes, css: str = "") -> str:
+def _value_cell(cell: Cell, text: str, notes: Footnotes) -> str:
+    """A number (its exact value in ``data-value``), or a gap: a dash and its footnote."""
     if cell.value is None:
         return f'<td class="gap">&ndash;{notes.ref(cell.reason or "no value")}</td>'
-    klass = f' class="{css}"' if css else ""
-    return f'<td{klass} data-value="{cell.value!r}">{html.escape(text)}</td>'
+    return f'<td data-value="{cell.value!r}">{html.escape(text)}</td>'
 
 
 def _ratio_cell(ratio: float | None) -> str:
@@ -214,7 +214,7 @@ def growth_sentence(run: RunData) -> str:
             f"{format_seconds(b)}).")
 
 
-def fastest_section(run: RunData, rows: list[Row], notes: Footnotes) -> str:
+def fastest_section(rows: list[Row], notes: Footnotes) -> str:
     """Rows family x k, columns N: the fastest strategy and its latency (x exact)."""
     best = fastest_by_group(rows)
     dims = sorted({key[1] for key in {(r.combo[0], r.combo[2], r.combo[3]) for r in rows}})
@@ -255,7 +255,7 @@ times slower it is. Every strategy's numbers and ratios are in the
 {''.join(body)}</table></section>"""
 
 
-def table_section(rows: list[Row], notes: Footnotes, run: RunData) -> str:
+def table_section(rows: list[Row], notes: Footnotes) -> str:
     """The full table: one row per strategy under a header row per (family, N, k)."""
     body, current = [], None
     for row in rows:
@@ -537,8 +537,8 @@ nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}"""
 def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]]) -> str:
     notes = Footnotes()
     seed = seed_section(run, notes)
-    fastest = fastest_section(run, rows, notes)
-    table = table_section(rows, notes, run)
+    fastest = fastest_section(rows, notes)
+    table = table_section(rows, notes)
     info = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>"
                    for k, v in run_info(run))
     by_family: dict[str, list[str]] = {}

@@ -91,7 +91,6 @@ def skip_reasons(grid: Grid, kind: str) -> list[list]:
     that does not run: left out by the sweep (dense strategy at a large N, locality-free
     family), or infeasible (k too large for N, over the memory budget; decided without
     compiling)."""
-    from vjplab.family import FAMILIES
     from vjplab.problems import nearest_dimension, problem
     from vjplab.strategy import STRATEGIES
 
@@ -103,7 +102,6 @@ def skip_reasons(grid: Grid, kind: str) -> list[list]:
         if reason is None:
             key = (family, dimension, locality)
             if key not in problems:
-                FAMILIES[family]
                 try:
                     problems[key] = problem(family, nearest_dimension(family, dimension), locality)
                 except ValueError as exc:
@@ -169,10 +167,15 @@ def float32_accuracy(combos: Iterable[tuple[str, str, int, int]]) -> list[list]:
                 out.append([family, strategy, dimension, locality, None, reason])
                 continue
             key = (family, n, locality)
-            if key not in references:
-                p64 = vjplab.problem(family, n, locality, dtype="float64")
-                references[key] = p64.exact_vjp(p64.x, p64.cotangent)
-            g32 = vjplab.vjp(strategy, p32)(p32.x, p32.cotangent)
+            try:
+                if key not in references:
+                    p64 = vjplab.problem(family, n, locality, dtype="float64")
+                    references[key] = p64.exact_vjp(p64.x, p64.cotangent)
+                g32 = vjplab.vjp(strategy, p32)(p32.x, p32.cotangent)
+            except Exception as exc:  # noqa: BLE001 - a failed check must not lose the run
+                out.append([family, strategy, dimension, locality, None,
+                            f"the accuracy check failed: {type(exc).__name__}: {exc}"])
+                continue
             out.append([family, strategy, dimension, locality,
                         relative_error(g32, references[key]), None])
     finally:
@@ -276,7 +279,11 @@ def record_run(results_dir: Path, commit: str, grid: str, *, bench: str | None =
         print(f"run manifest: no asv results file of commit {commit[:8]} for {sys.executable} "
               f"under {results_dir}; none written", flush=True)
         return None
-    path = write_run_manifest(results_file, grid, bench=bench, rounds=rounds)
+    try:
+        path = write_run_manifest(results_file, grid, bench=bench, rounds=rounds)
+    except (OSError, ValueError) as exc:
+        print(f"run manifest: not written ({exc})", flush=True)
+        return None
     print(f"run manifest: {path}", flush=True)
     return path
 
