@@ -441,3 +441,25 @@ def test_seed_headline_says_how_naive_grows_with_n(report, tmp_path):
                                                 ["100"], ["1"]], "v", 1, 1.0]})
     page = report_page.write_report(single, tmp_path / "single-html").read_text()
     assert "measured both at one size, N = 100: run a grid with more sizes" in page
+
+
+def test_vjplab_bench_writes_the_manifest_beside_its_results(tmp_path, monkeypatch, capsys):
+    """asv is replaced by a function that saves a results file as asv would."""
+    from vjplab import suite
+
+    head = suite.git_head(suite.repo_root())
+
+    def fake_asv(cmd, env, cwd):
+        if "run" in cmd:
+            path = write_file(tmp_path / "out" / "results", {}, commit=head)
+            data = json.loads(path.read_text())
+            data["python"] = sys.executable
+            path.write_text(json.dumps(data))
+
+    monkeypatch.setattr(suite, "run_logged", fake_asv)
+    assert main(["bench", "--grid", "tiny", "--no-publish", "--allow-dirty",
+                 "--output-dir", str(tmp_path / "out")]) == 0
+    results = next((tmp_path / "out" / "results" / "vm").glob(f"{head[:8]}-*.json"))
+    manifest = run_manifest.read_run_manifest(results)
+    assert manifest is not None and manifest["grid"] == "tiny"
+    assert f"run manifest: {run_manifest.manifest_path(results)}" in capsys.readouterr().out
