@@ -114,9 +114,10 @@ def build_rows(run: RunData) -> list[Row]:
 def _accuracy_gap(run: RunData) -> str:
     if run.manifest is None:
         return "float32 accuracy is recorded by `vjplab bench` in its run manifest; none here"
-    sizes = sorted({c[2] for c in run.accuracy})
-    return (f"float32 accuracy is measured only at N = {', '.join(map(str, sizes)) or 'none'} "
-            f"(one compile per combination)")
+    sizes = sorted({(c[2], c[3]) for c in run.accuracy})
+    where = ", ".join(f"N = {_n(n)} k = {k}" for n, k in sizes) or "no size"
+    return (f"float32 accuracy is measured at small sizes only ({where}): one compile per "
+            f"combination, at the end of `vjplab bench`")
 
 
 def fastest_by_group(rows: list[Row]) -> dict[tuple[str, int, int], Row]:
