@@ -468,3 +468,13 @@ def test_vjplab_bench_writes_the_manifest_beside_its_results(tmp_path, monkeypat
     manifest = run_manifest.read_run_manifest(results)
     assert manifest is not None and manifest["grid"] == "tiny"
     assert f"run manifest: {run_manifest.manifest_path(results)}" in capsys.readouterr().out
+
+
+def test_a_run_without_latency_or_metrics_still_gives_a_page(tmp_path):
+    from tests.asv_files import PEAKMEM, entry
+
+    write_file(tmp_path / "results", {PEAKMEM: entry([2e8, 2e8])})
+    page = report_page.write_report(tmp_path / "results", tmp_path / "html")
+    parsed = parse(page)
+    assert parsed.images == [] and "No measured latency or device time" in page.read_text()
+    assert [t for _, t in parsed.tables["seed"][1][1]][3] == "no ratio"
