@@ -18,7 +18,7 @@ import pytest
 from tests.asv_files import write_file
 from tests.checks import asv_values
 from vjplab.cli import main
-from vjplab.dashboard import report_page, run_manifest
+from vjplab.dashboard import report_page, report_plots, run_manifest
 from vjplab.dashboard.run_data import DEVICE, LATENCY, MEMORY, NO_MANIFEST
 from vjplab.history.results import load_results
 from vjplab.measure.report import format_count, format_seconds
@@ -399,10 +399,10 @@ def test_cli_report(tmp_path, capsys):
 
 
 def test_growth_exponent_is_the_log_log_slope():
-    assert report_page.growth_exponent([100, 1000, 10000], [1e-4, 1e-2, 1.0]) == pytest.approx(2)
-    assert report_page.growth_exponent([100, 1000, 10000], [1e-5, float("nan"), 1e-3]) == \
+    assert report_plots.growth_exponent([100, 1000, 10000], [1e-4, 1e-2, 1.0]) == pytest.approx(2)
+    assert report_plots.growth_exponent([100, 1000, 10000], [1e-5, float("nan"), 1e-3]) == \
         pytest.approx(1)
-    assert report_page.growth_exponent([100], [1e-5]) is None
+    assert report_plots.growth_exponent([100], [1e-5]) is None
 
 
 def test_fastest_table_names_the_best_strategy_without_a_hand_written_adjoint(report):
@@ -436,7 +436,7 @@ def test_seed_headline_says_how_naive_grows_with_n(report, tmp_path):
     latency = stored(path)[LATENCY]
     naive = [latency[("roll_cubic", "naive_jacrev", n, 1)] for n in (100, 1000)]
     auto = [latency[("roll_cubic", "jax_vjp", n, 1)] for n in (100, 1000)]
-    slope = report_page.growth_exponent([100, 1000], naive)
+    slope = report_plots.growth_exponent([100, 1000], naive)
     text = page_path.read_text()
     assert (f"From N = 100 to 1e3, naive_jacrev's latency grows as N<sup>{slope:.1f}</sup>"
             in text)
