@@ -13,7 +13,7 @@ all written into asv's html directory:
 * the machine, JAX/jaxlib, grid and protocol that produced it.
 
 Numbers come from ONE asv results file (vjplab.dashboard.run_data) and the vjplab run manifest
-beside it (vjplab.dashboard.run_manifest).
+beside it (vjplab.dashboard.run_manifest); plots are drawn by vjplab.dashboard.report_plots.
 """
 
 from __future__ import annotations
