@@ -478,3 +478,9 @@ def test_a_run_without_latency_or_metrics_still_gives_a_page(tmp_path):
     parsed = parse(page)
     assert parsed.images == [] and "No measured latency or device time" in page.read_text()
     assert [t for _, t in parsed.tables["seed"][1][1]][3] == "no ratio"
+
+
+def test_numbers_are_formatted_for_reading():
+    assert format_seconds(9.9996e-7) == "1 us" and format_seconds(9.9e-7) == "990 ns"
+    assert [report_page.format_ratio(r) for r in (0.974, 8.214, 48.46, 825.47)] == \
+        ["0.97", "8.21", "48.5", "825"]

@@ -136,7 +136,12 @@ def _value_cell(cell: Cell, text: str, notes: Footnotes) -> str:
 def _ratio_cell(ratio: float | None) -> str:
     if ratio is None:
         return '<td class="na"></td>'
-    return f'<td data-value="{ratio!r}">{ratio:.2f}&times;</td>'
+    return f'<td data-value="{ratio!r}">{format_ratio(ratio)}&times;</td>'
+
+
+def format_ratio(ratio: float) -> str:
+    """Three significant digits at most: 0.97, 8.21, 48.5, 825."""
+    return f"{ratio:.0f}" if ratio >= 100 else f"{ratio:.1f}" if ratio >= 10 else f"{ratio:.2f}"
 
 
 def _seconds(cell: Cell) -> str:
