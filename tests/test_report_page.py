@@ -484,3 +484,18 @@ def test_numbers_are_formatted_for_reading():
     assert format_seconds(9.9996e-7) == "1 us" and format_seconds(9.9e-7) == "990 ns"
     assert [report_page.format_ratio(r) for r in (0.974, 8.214, 48.46, 825.47)] == \
         ["0.97", "8.21", "48.5", "825"]
+
+
+def test_a_bench_regex_limits_the_table_to_what_it_selected(tmp_path):
+    path = fabricate(tmp_path / "results")
+    manifest = fake_manifest(path)
+    manifest["bench_regex"] = "TimeVJP.*roll_cubic"
+    run_manifest.manifest_path(path).write_text(json.dumps(manifest))
+    data = json.loads(path.read_text())  # as asv would store it: no device time ran
+    data["results"][DEVICE][0] = [None] * len(data["results"][DEVICE][0])
+    path.write_text(json.dumps(data))
+    page = parse(report_page.write_report(tmp_path / "results", tmp_path / "html"))
+    rows = strategy_rows(page)
+    assert rows and {c[0] for c in rows} == {"roll_cubic"}
+    attrs, text = rows[("roll_cubic", "jax_vjp", 100, 1)][3]  # device time: not selected
+    assert "not selected by --bench 'TimeVJP.*roll_cubic'" in page.notes[f"gap-{text[1:]}"]

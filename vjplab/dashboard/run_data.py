@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from vjplab.dashboard.run_manifest import read_run_manifest
 from vjplab.history.results import ResultsFile, load_results
+from vjplab.selection import param_set_name
 
 LATENCY = "bench_vjp.TimeVJP.time_vjp"
 DEVICE = "bench_metrics.DeviceTime.track_device_time"
@@ -83,7 +85,8 @@ class RunData:
         return "no value stored: the benchmark failed (see asv's log)"
 
     def combos(self) -> list[Combo]:
-        """Every (family, strategy, N, k) the table shows: the manifest's sweeps, or (without
+        """Every (family, strategy, N, k) the table shows: the manifest's sweeps (as far as its
+        ``--bench`` regex selects them), or (without
         a manifest) each strategy with a stored value at each (family, N, k) with one; sorted
         by family, N, k, then strategy_key."""
         out: set[Combo] = set()
@@ -94,12 +97,21 @@ class RunData:
                         for n in sweep["dimensions"] + sweep["large_dimensions"]:
                             for k in sweep["localities"]:
                                 out.add((family, strategy, n, k))
+            out = {c for c in out if self.selected(c)}
         else:  # every strategy with a value, at every (family, N, k) with a value
             measured = {c for per_combo in self.values.values()
                         for c, v in per_combo.items() if math.isfinite(v)}
             for family, n, k in {(c[0], c[2], c[3]) for c in measured}:
                 out.update((family, s, n, k) for s in {c[1] for c in measured})
         return sorted(out, key=lambda c: (c[0], c[2], c[3], strategy_key(c[1])))
+
+    def selected(self, combo: Combo) -> bool:
+        """Whether the run's ``--bench`` regex (the manifest's; none: everything) selects any
+        of the report's benchmarks at ``combo``, as asv matches it (re.search on the name)."""
+        regex = (self.manifest or {}).get("bench_regex")
+        if not regex:
+            return True
+        return any(re.search(regex, param_set_name(bench, combo)) for bench, _ in METRICS.values())
 
     def strategies(self) -> list[str]:
         """The strategies of the table in STRATEGY_ORDER (others before ``exact``)."""
