@@ -239,7 +239,7 @@ def test_gaps_carry_the_manifests_reason_in_a_footnote(report):
     for combo, reason in ((("roll_cubic", "naive_jacrev", 10000, 1), DENSE_REASON),
                           (("banded_conv", "naive_jacfwd", 1000, 16), BUDGET_REASON)):
         attrs, text = rows[combo][1]
-        assert attrs["class"] == "gap" and "data-value" not in attrs and text.startswith("–")
+        assert attrs["class"] == "gap" and "data-value" not in attrs and text.startswith("—")
         number = text[1:]
         assert page.notes[f"gap-{number}"] == reason and f"#gap-{number}" in page.links
     # k = 16 is outside the metrics sweep: its own reason, not the dense one
@@ -327,6 +327,8 @@ def test_bad_inputs_raise_value_errors_naming_allowed_values(tmp_path):
         run_manifest.write_run_manifest(next((tmp_path / "results" / "vm").glob("b*.json")), "huge")
     with pytest.raises(ValueError, match=r"allowed: a \*\.json"):
         run_manifest.manifest_path(tmp_path / "results" / "vm" / "machine.txt")
+    with pytest.raises(ValueError, match=r"allowed: a \*\.json"):
+        run_manifest.manifest_path(tmp_path / "results" / "vm" / "machine.json")
 
 
 def test_manifest_round_trip_and_asv_ignores_it(tmp_path):
@@ -497,5 +499,6 @@ def test_a_bench_regex_limits_the_table_to_what_it_selected(tmp_path):
     page = parse(report_page.write_report(tmp_path / "results", tmp_path / "html"))
     rows = strategy_rows(page)
     assert rows and {c[0] for c in rows} == {"roll_cubic"}
+    assert len(page.tables["fastest"]) == 1 + len(LOCS)  # header + roll_cubic at each k
     attrs, text = rows[("roll_cubic", "jax_vjp", 100, 1)][3]  # device time: not selected
     assert "not selected by --bench 'TimeVJP.*roll_cubic'" in page.notes[f"gap-{text[1:]}"]

@@ -129,7 +129,7 @@ def fastest_by_group(rows: list[Row]) -> dict[tuple[str, int, int], Row]:
 def _value_cell(cell: Cell, text: str, notes: Footnotes) -> str:
     """A number (its exact value in ``data-value``), or a gap: a dash and its footnote."""
     if cell.value is None:
-        return f'<td class="gap">&ndash;{notes.ref(cell.reason or "no value")}</td>'
+        return f'<td class="gap">&mdash;{notes.ref(cell.reason or "no value")}</td>'
     return f'<td data-value="{cell.value!r}">{html.escape(text)}</td>'
 
 
@@ -206,8 +206,10 @@ def growth_sentence(run: RunData) -> str:
     naive = growth_exponent(xs, [a for _, a, _ in both])
     auto = growth_exponent(xs, [b for _, _, b in both])
     n, a, b = both[-1]
+    flat = " (flat: the per-call floor dominates)" if auto < 0.3 else ""
     return (f"From N = {_n(xs[0])} to {_n(n)}, naive_jacrev's latency grows as "
-            f"N<sup>{naive:.1f}</sup> and jax.vjp's as N<sup>{auto:.1f}</sup>: at N = {_n(n)} "
+            f"N<sup>{naive:.1f}</sup> and jax.vjp's as N<sup>{auto:.1f}</sup>{flat}: at "
+            f"N = {_n(n)} "
             f"naive_jacrev takes <b>{a / b:.0f}&times;</b> as long ({format_seconds(a)} against "
             f"{format_seconds(b)}).")
 
@@ -216,7 +218,7 @@ def fastest_section(rows: list[Row], notes: Footnotes) -> str:
     """Rows family x k, columns N: the fastest strategy and its latency (x exact)."""
     best = fastest_by_group(rows)
     dims = sorted({key[1] for key in {(r.combo[0], r.combo[2], r.combo[3]) for r in rows}})
-    pairs = sorted({(r.combo[0], r.combo[3]) for r in rows})
+    pairs = sorted({(r.combo[0], r.combo[3]) for r in rows if r.fastest})
     body = []
     for family, k in pairs:
         cells = []
@@ -227,7 +229,7 @@ def fastest_section(rows: list[Row], notes: Footnotes) -> str:
                               for r in rows)
                 reason = (f"no strategy measured for {family} N={n} k={k}" if present
                           else f"{family} N={n} k={k} is not in this run's grid")
-                cells.append(f'<td class="gap">&ndash;{notes.ref(reason)}</td>')
+                cells.append(f'<td class="gap">&mdash;{notes.ref(reason)}</td>')
                 continue
             metric = "latency" if row.latency.value is not None else "device_time"
             cell = getattr(row, metric)
@@ -377,7 +379,7 @@ table{border-collapse:collapse;font-size:13px;margin:0.5em 0}
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
 th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
 tr.group th{text-align:left;background:#e4ecf7} tr.fastest td{background:#eaf6e6;font-weight:bold}
-td.gap{color:#999;text-align:center}
+td.gap{color:#999;text-align:center} td.gap a{text-decoration:none}
 .seed{background:#fffbe6;border:1px solid #e6d9a8;padding:0.3em 1em 1em}
 .seed td,.seed th{font-size:15px} .headline{font-size:17px} .ratio{color:#b00}
 dl.info{display:grid;grid-template-columns:max-content auto;gap:2px 1em;font-size:13px}

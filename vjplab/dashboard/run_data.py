@@ -74,8 +74,7 @@ class RunData:
                 return str(entry[4])
         sweep = self.manifest.get("sweeps", {}).get(kind, {})
         dims = sweep.get("dimensions", []) + sweep.get("large_dimensions", [])
-        if (family not in sweep.get("families", []) or strategy not in sweep.get("strategies", [])
-                or dimension not in dims or locality not in sweep.get("localities", [])):
+        if not self.in_sweep(kind, combo):
             return (f"not in the {self.manifest.get('grid')!r} grid's {kind} sweep (N = "
                     f"{', '.join(map(str, dims))}; k = "
                     f"{', '.join(map(str, sweep.get('localities', [])))})")
@@ -111,7 +110,16 @@ class RunData:
         regex = (self.manifest or {}).get("bench_regex")
         if not regex:
             return True
-        return any(re.search(regex, param_set_name(bench, combo)) for bench, _ in METRICS.values())
+        return any(re.search(regex, param_set_name(bench, combo))
+                   for bench, kind in METRICS.values() if self.in_sweep(kind, combo))
+
+    def in_sweep(self, kind: str, combo: Combo) -> bool:
+        """Whether the manifest's ``kind`` sweep holds ``combo``."""
+        sweep = (self.manifest or {}).get("sweeps", {}).get(kind, {})
+        family, strategy, dimension, locality = combo
+        return (family in sweep.get("families", []) and strategy in sweep.get("strategies", [])
+                and dimension in sweep.get("dimensions", []) + sweep.get("large_dimensions", [])
+                and locality in sweep.get("localities", []))
 
     def strategies(self) -> list[str]:
         """The strategies of the table in STRATEGY_ORDER (others before ``exact``)."""

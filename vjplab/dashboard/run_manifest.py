@@ -58,7 +58,7 @@ DEFAULT_ROUNDS = 3
 def manifest_path(results_file: Path) -> Path:
     """The manifest beside asv's results file ``<stem>.json``."""
     results_file = Path(results_file)
-    if results_file.suffix != ".json":
+    if results_file.suffix != ".json" or results_file.name in ("machine.json", "benchmarks.json"):
         raise ValueError(f"{results_file} is not an asv results file (allowed: a *.json file "
                          f"under <results>/<machine>/)")
     return results_file.with_name(results_file.stem + SUFFIX)
