@@ -20,6 +20,5 @@ for k in 1 16; do
         | tee "$OUT/gpu-roll-cubic-1e8-k$k.txt"
 done
 export JAX_PLATFORMS=cpu VJPLAB_CPU_AFFINITY=auto
-acceptance --processes 1 | tee "$OUT/cpu-acceptance.txt"
-acceptance --processes 1 --default-allocator --families roll_cubic,banded_conv \
-    | tee "$OUT/cpu-acceptance-default-allocator.txt"
+acceptance --processes 3 --families roll_cubic,banded_conv,squared_differences_1d \
+    | tee "$OUT/cpu-acceptance.txt"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.asv_files import COMPILE, DEVICE, FLOPS, PEAKMEM, REFERENCE, TIME, entry, snapshot, write_file
 from vjplab.cli import main
-from vjplab.history.compare import NULL, ONLY_A, VERSION_DIFFERS, run_compare
+from vjplab.history.compare import NULL, NULL_BOTH, ONLY_A, VERSION_DIFFERS, run_compare
 from vjplab.history.compare_report import terminal_text
 
 C1, C2 = "1111aaaa" * 5, "2222bbbb" * 5
@@ -69,11 +69,11 @@ def test_aa_identical_files_flag_nothing(tmp_path, capsys):
 
 
 def test_per_kind_table_flag_rates_and_outputs(tmp_path, capsys):
-    """B: device time 1.3x (flagged), compile time 1.2x (not: 1.25), time 1.2x (flagged),
+    """B: device time 1.3x (flagged), compile time 1.15x (not: 1.2), time 1.2x (flagged),
     flops +1 (flagged: any change)."""
     a, b = tmp_path / "a", tmp_path / "b"
     full_file(a, commit=C1)
-    full_file(b, commit=C2, scale={DEVICE: 1.3, COMPILE: 1.2, TIME: 1.2, FLOPS: 1.001})
+    full_file(b, commit=C2, scale={DEVICE: 1.3, COMPILE: 1.15, TIME: 1.2, FLOPS: 1.001})
     before = snapshot(a) | snapshot(b)
     md, js = tmp_path / "r.md", tmp_path / "r.json"
     code = main(["compare", str(a), str(b), "--markdown", str(md), "--json", str(js),
@@ -81,8 +81,8 @@ def test_per_kind_table_flag_rates_and_outputs(tmp_path, capsys):
     assert code == 1
     out = capsys.readouterr().out
     rows = kind_table(out)
-    assert rows["track_device_time"] == ["1.25x", "2", "2", "2", "0", "100.0%"]
-    assert rows["track_compile_time"] == ["1.25x", "2", "0", "0", "0", "0.0%"]
+    assert rows["track_device_time"] == ["1.2x", "2", "2", "2", "0", "100.0%"]
+    assert rows["track_compile_time"] == ["1.2x", "2", "0", "0", "0", "0.0%"]
     assert rows["time_vjp"] == ["1.1x", "2", "2", "2", "0", "100.0%"]
     assert rows["track_flops"] == ["any change", "2", "2", "2", "0", "100.0%"]
     assert rows["peakmem_vjp_net"] == ["1.1x and > 8 MiB", "2", "0", "0", "0", "0.0%"]
@@ -96,10 +96,10 @@ def test_per_kind_table_flag_rates_and_outputs(tmp_path, capsys):
     data = json.loads(js.read_text())
     device = next(k for k in data["kinds"] if k["kind"] == "track_device_time")
     assert (device["threshold"], device["pairs"], device["flagged"], device["flag_rate"]) == (
-        1.25, 2, 2, 100.0)
+        1.2, 2, 2, 100.0)
     assert data["a"]["sources"][0]["commit"] == C1 and data["regressions"] == 6
     assert data["flagged"][0]["kind"] == "track_device_time"
-    assert "| track_compile_time | 1.25x | 2 | 0 | 0 | 0 | 0.0% |" in md.read_text()
+    assert "| track_compile_time | 1.2x | 2 | 0 | 0 | 0 | 0.0% |" in md.read_text()
     # a threshold override reaches compare too
     assert main(["compare", str(a), str(b), "--threshold", "1.5"]) == 0
     assert "6 regression" not in capsys.readouterr().err
@@ -114,7 +114,7 @@ def test_commits_are_looked_up_in_the_results_dir(tmp_path, capsys):
     assert comparison.a.origin == f"commit 1111aaaa in {root}"
     assert comparison.kinds["track_device_time"].regressions == 2
     assert main(["compare", C1, C2[:10], "--results-dir", str(root)]) == 0
-    assert kind_table(capsys.readouterr().out)["track_device_time"][:3] == ["1.25x", "2", "2"]
+    assert kind_table(capsys.readouterr().out)["track_device_time"][:3] == ["1.2x", "2", "2"]
 
 
 @pytest.mark.parametrize("args,message", [
@@ -181,19 +181,23 @@ def test_several_releases_pair_release_by_release(tmp_path):
 
 def test_unpaired_null_and_version_changes_are_counted_not_classified(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    write_file(a, {TIME: entry([2e-5, 1e-5], rel_ci=0.01),
+    three = [["'roll_cubic'"], ["'jax_vjp'", "'exact'", "'grad_dot'"], ["100"], ["1"]]
+    write_file(a, {TIME: entry([2e-5, 1e-5, None], three, rel_ci=0.01),
                    DEVICE: entry([4e-6, 1e-6], rel_ci=0.01),
                    COMPILE: entry([0.1, 0.05], rel_ci=0.01)})
-    write_file(b, {TIME: entry([None, 9e-5], rel_ci=0.01),                  # null; 9x
+    # null; 9x; null on both sides (a parameter set neither run selected)
+    write_file(b, {TIME: entry([None, 9e-5, None], three, rel_ci=0.01),
                    DEVICE: entry([8e-6, 2e-6], rel_ci=0.01, version="c" * 64)})  # new version
     comparison = run_compare(str(a), str(b), None)
     kinds = comparison.kinds
-    assert kinds["time_vjp"].not_compared == {NULL: 1} and kinds["time_vjp"].regressions == 1
+    assert kinds["time_vjp"].not_compared == {NULL: 1, NULL_BOTH: 1}
+    assert kinds["time_vjp"].regressions == 1
     assert kinds["track_device_time"].not_compared == {VERSION_DIFFERS: 2}
     assert kinds["track_device_time"].pairs == 0
     assert kinds["track_compile_time"].not_compared == {ONLY_A: 2}
     text = terminal_text(comparison)
-    assert "not compared: 2 only in A, 1 null on one side, 2 benchmark version differs" in text
+    assert ("not compared: 2 only in A, 1 null on one side, 1 measured on neither, "
+            "2 benchmark version differs") in text
 
 
 def test_newest_file_per_side_and_null_not_replaced(tmp_path):

@@ -167,18 +167,18 @@ def test_threshold_table():
     noisy = {k: r.threshold for k, r in RULES.items() if r.threshold is not None}
     assert max(noisy.values()) <= 1.25
     assert noisy["time_vjp"] == 1.1
-    assert noisy["track_device_time"] == noisy["track_compile_time"] == 1.25
+    assert noisy["track_device_time"] == noisy["track_compile_time"] == 1.2
     for kind in ("track_flops", "track_bytes_accessed", "track_xla_memory"):
         assert RULES[kind].threshold is None
 
 
 @pytest.mark.parametrize("benchmark,ratio,expected", [
-    (DEVICE, 1.2, Verdict.NO_CHANGE),     # within device time's 1.25
+    (DEVICE, 1.15, Verdict.NO_CHANGE),    # within device time's 1.2
     (DEVICE, 1.3, Verdict.REGRESSION),
     (DEVICE, 1 / 1.3, Verdict.IMPROVEMENT),
-    (COMPILE, 1.2, Verdict.NO_CHANGE),
+    (COMPILE, 1.15, Verdict.NO_CHANGE),
     (COMPILE, 1.3, Verdict.REGRESSION),
-    (TIME, 1.2, Verdict.REGRESSION),      # time_vjp keeps 1.1
+    (TIME, 1.15, Verdict.REGRESSION),     # time_vjp keeps 1.1
     (TIME, 1.05, Verdict.NO_CHANGE),
 ])
 def test_per_kind_thresholds_with_disjoint_intervals(benchmark, ratio, expected):
@@ -190,7 +190,7 @@ def test_per_kind_thresholds_with_disjoint_intervals(benchmark, ratio, expected)
 
 
 def test_threshold_overrides():
-    dev_before, dev_after = m(1.0, bench=DEVICE), m(1.2, bench=DEVICE)
+    dev_before, dev_after = m(1.0, bench=DEVICE), m(1.18, bench=DEVICE)
     assert classify(DEVICE, dev_before, dev_after) == Verdict.NO_CHANGE
     assert classify(DEVICE, dev_before, dev_after,
                     rules_with({"track_device_time": 1.15})) == Verdict.REGRESSION
@@ -216,13 +216,13 @@ def test_cli_threshold_errors_exit_2(tmp_path, capsys):
 
 def test_report_states_each_kinds_threshold(tmp_path):
     history = build_history(load_results(results_dir(tmp_path)),
-                            rules_with({"track_compile_time": 1.2}))
+                            rules_with({"track_compile_time": 1.15}))
     for text in (terminal_table(history), markdown(history)):
-        assert ("thresholds: time_vjp 1.1x, track_device_time 1.25x, track_compile_time 1.2x"
+        assert ("thresholds: time_vjp 1.1x, track_device_time 1.2x, track_compile_time 1.15x"
                 in text)
         assert "track_flops any change" in text and "peakmem_vjp_net 1.1x and > 8 MiB" in text
     page = write_html(history, tmp_path / "html").read_text()
-    assert "track_device_time 1.25x" in page
+    assert "track_device_time 1.2x" in page
 
 
 def test_benchmark_versions_are_separate_series(tmp_path):

@@ -6,6 +6,7 @@ Slow (creates two virtualenvs and installs jax/jaxlib into each from PyPI); runs
 
 from __future__ import annotations
 
+import ast
 import glob
 import json
 import subprocess
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import assert_report_steps, recorded_series
+from tests.checks import asv_values, assert_report_steps, recorded_series
+from vjplab.grid import GRIDS
 from vjplab.history.record import release_entries
 from vjplab.suite import read_asv_config, repo_root
 
@@ -45,8 +47,14 @@ def test_results_are_labelled_with_the_installed_release(recorded):
     labels = {}
     for f in files:
         data = json.loads(Path(f).read_text())
-        values = data["results"]["bench_vjp.TimeVJP.time_vjp"][0]
-        assert all(isinstance(v, float) and v > 0 for v in values), (f, values)
+        # asv's params are the one fixed space; the tiny grid's parameter sets hold values, the
+        # rest were never selected (NaN)
+        for combo, value in asv_values(data, "bench_vjp.TimeVJP.time_vjp").items():
+            values = tuple(ast.literal_eval(p) for p in combo)  # asv stores repr()s
+            if GRIDS["tiny"].selection_reason("latency", *values):
+                assert value != value, (f, combo, value)
+            else:
+                assert isinstance(value, float) and value > 0, (f, combo, value)
         labels[data["params"]["jax"]] = data["params"]["jaxlib"]
     assert labels == {OLD: OLD, NEW: NEW}
 
@@ -58,6 +66,12 @@ def test_report_shows_both_versions(recorded):
     assert f"JAX versions: {OLD}, {NEW}; machines: e2e-machine" in out.stdout
     by_version = recorded_series(recorded / "results")
     both = by_version[OLD] & by_version[NEW]
+    # plus the history's derived series: peakmem_vjp net of peakmem_reference (same family, N)
+    reference = "bench_memory.PeakMemReference.peakmem_reference"
+    both |= {(machine, "bench_memory.PeakMemVJP.peakmem_vjp_net", params)
+             for machine, benchmark, params in set(both)
+             if benchmark == "bench_memory.PeakMemVJP.peakmem_vjp"
+             and (machine, reference, (params[0], params[2])) in both}
     timed = [params for _, benchmark, params in both if benchmark == "bench_vjp.TimeVJP.time_vjp"]
     assert len(timed) == 2, timed  # the tiny grid: roll_cubic x {exact, jax_vjp}
     assert_report_steps((recorded / "report.md").read_text(), OLD, NEW, len(both))
@@ -95,6 +109,13 @@ def test_mislabelled_environment_is_refused(recorded):
     for f in glob.glob(str(recorded / "mislabelled" / "e2e-machine" / "*.json")):
         if f.endswith("machine.json"):
             continue
-        values = json.loads(Path(f).read_text())["results"]["bench_vjp.TimeVJP.time_vjp"][0]
-        # asv stores a failed benchmark as a null result (or nulls per parameter set)
-        assert values is None or all(v is None for v in values)
+        data = json.loads(Path(f).read_text())
+        if data["results"]["bench_vjp.TimeVJP.time_vjp"][0] is None:
+            continue  # asv stores a wholly failed benchmark as one null
+        # per parameter set: the tiny grid's were refused (null), the others skip (NaN)
+        for combo, value in asv_values(data, "bench_vjp.TimeVJP.time_vjp").items():
+            values = tuple(ast.literal_eval(p) for p in combo)
+            if GRIDS["tiny"].selection_reason("latency", *values):
+                assert value is None or value != value, (combo, value)
+            else:
+                assert value is None, (combo, value)

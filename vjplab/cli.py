@@ -6,6 +6,7 @@ Commands:
             one family and strategy (to check asv's numbers against)
   record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
   history   series over JAX versions from asv's results, flagged steps, report + plots
+  report    this run's report page (vjplab-report.html: seed case, fastest strategy, plots)
   compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
   publish   asv publish of existing results + vjplab's pages, third-party files served locally
   assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
@@ -108,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="exit 1 when any pair is a regression (B worse than A)")
 
     add_dashboard_parsers(sub)
+    report = sub.add_parser("report", help="this run's report page from asv's results")
+    report.add_argument("--results-dir", type=Path, help="default: from asv.conf.json")
+    report.add_argument("--html-dir", type=Path, help="default: asv's html directory")
+    report.add_argument("--commit", help="report this commit (default: the newest run)")
+    report.add_argument("--machine", help="asv machine name (default: the one that ran last)")
+
     sub.add_parser("list", help="registered families and strategies")
     return parser
 
@@ -151,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         from vjplab.dashboard.command import assets_command
 
         return assets_command(args)
+    elif args.command == "report":
+        return report_command(args)
     elif args.command == "list":
         import vjplab
 
@@ -192,6 +201,25 @@ def history_command(args: argparse.Namespace) -> int:
     if args.fail_on_regression and history.regressions:
         print(f"{len(history.regressions)} regression(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from vjplab.dashboard.report_page import link_report_from_dashboard, write_report
+
+    try:
+        if args.results_dir is None or args.html_dir is None:
+            from vjplab.suite import read_asv_config, repo_root
+
+            conf = read_asv_config(repo_root())
+        results_dir = args.results_dir or repo_root() / conf["results_dir"]
+        html_dir = args.html_dir or repo_root() / conf["html_dir"]
+        page = write_report(results_dir, html_dir, commit=args.commit, machine=args.machine)
+    except ValueError as exc:  # ResultsError, unknown commit, no checkout to find defaults
+        print(f"vjplab report: {exc}", file=sys.stderr)
+        return 2
+    link_report_from_dashboard(html_dir)
+    print(f"report: {page}")
     return 0
 
 

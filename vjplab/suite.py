@@ -131,6 +131,9 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     run_logged(run, env, root)
     print(f"asv run took {time.perf_counter() - started:.0f} s", flush=True)
     conf = json.loads(config.read_text())
+    from vjplab.dashboard.run_manifest import record_run  # grid, skips, versions: asv keeps none
+    record_run(Path(conf["results_dir"]), run[run.index("--set-commit-hash") + 1], grid,
+               bench=bench, rounds=rounds)  # the commit asv labelled (HEAD may have moved)
     html = Path(conf["html_dir"])
     if publish:
         publish_dashboard(config, Path(conf["results_dir"]), html, env=env, cwd=root)

@@ -16,7 +16,9 @@ be narrowed to one machine (``machine``) or one JAX release (``jax``).
   counted as "version differs", never classified).
 
 Within a side, each pairing key takes its newest measurement (``steps.newest_by``: when asv ran
-it); if that one is null (failed or skipped) the pair is "null on one side", not classified.
+it); if that one is null (failed or skipped) the pair is "null on one side", not classified;
+null on both sides ("measured on neither": typically a parameter set outside both runs' grids,
+asv stores every parameter of the one fixed space) is counted apart.
 
 **Classification** is ``steps.classify`` with A as before and B as after: a regression means
 B is worse. Nothing is written into any results directory.
@@ -37,9 +39,9 @@ from vjplab.history.versions import sort_versions
 
 COMMIT_PATTERN = re.compile(r"[0-9a-fA-F]{4,40}")
 #: reasons a key present on a side is not classified
-ONLY_A, ONLY_B, NULL, VERSION_DIFFERS = "only in A", "only in B", "null on one side", \
-    "benchmark version differs"
-NOT_COMPARED = (ONLY_A, ONLY_B, NULL, VERSION_DIFFERS)
+ONLY_A, ONLY_B, NULL, NULL_BOTH, VERSION_DIFFERS = "only in A", "only in B", \
+    "null on one side", "measured on neither", "benchmark version differs"
+NOT_COMPARED = (ONLY_A, ONLY_B, NULL, NULL_BOTH, VERSION_DIFFERS)
 
 
 @dataclass
@@ -202,6 +204,8 @@ def compare(a: Side, b: Side, rules: Rules = RULES, match_machine: bool = True) 
             summary.not_compared[ONLY_B if ma is None else ONLY_A] += 1
         elif ma.version != mb.version:
             summary.not_compared[VERSION_DIFFERS] += 1
+        elif not (ma.measured or mb.measured):
+            summary.not_compared[NULL_BOTH] += 1
         elif not (ma.measured and mb.measured):
             summary.not_compared[NULL] += 1
         else:

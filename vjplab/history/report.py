@@ -242,7 +242,7 @@ def write_html(history: History, html_dir: Path) -> Path:
 td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;margin:4px}}
 .regression td:first-child{{color:#b00}}</style></head><body>
 <h1>vjplab: JAX-version history</h1>
-<p><a href="index.html">&larr; asv dashboard</a></p>
+<p><a href="index.html">&larr; asv dashboard</a> &middot; <a href="vjplab-report.html">this run's results (vjplab-report.html)</a></p>
 <ul>{summary}</ul>
 <h2>Steps that changed (worst first)</h2>
 <table><tr>{''.join(f'<th>{h}</th>' for h in STEP_HEADER)}</tr>

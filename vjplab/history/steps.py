@@ -58,14 +58,15 @@ class Rule:
         return text
 
 
-#: Per-kind rules, keyed by the benchmark's method name. None larger than 1.25; the noisy
-#: timings asv measures in one process (track_device_time, track_compile_time: a median of
-#: samples from one process, whose steady state can differ by ~15-25% from another process's)
-#: get 1.25, the rest 1.1.
+#: Per-kind rules, keyed by the benchmark's method name. None larger than 1.25. The timings
+#: asv measures in one process (track_device_time, track_compile_time: a median of samples
+#: from one process, whose steady state can differ from another process's) get 1.2: on the
+#: default grid's A/A pair (docs/protocol.md) 1.2 flagged 1 of 76 of each, 1.1 flagged 3 and
+#: 2 of 76; the rest 1.1.
 RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     Rule("time_vjp", "latency (time_vjp)", 1.1),
-    Rule("track_device_time", "device time", 1.25),
-    Rule("track_compile_time", "compile time", 1.25),
+    Rule("track_device_time", "device time", 1.2),
+    Rule("track_compile_time", "compile time", 1.2),
     Rule("peakmem_vjp", "peak memory (peakmem_vjp)", 1.1),
     Rule("peakmem_reference", "peak memory of the reference", 1.1),
     # Floor: in an A/A pair of smoke-grid runs (48 combinations, N = 100) the net value

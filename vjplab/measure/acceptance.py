@@ -23,7 +23,10 @@ a call that needs more (jax.vjp's residuals at N = 1e6, k = 4: ~40 MB) pays page
 zeroing every time, a loop once per run. Measured on the project's 2-core VM, roll_cubic
 jax_vjp N = 1e6, k = 4: 17.3 ms a call with glibc's defaults, 4.5 ms with the thresholds fixed,
 device time 4.0 ms. That is real latency for a user, but not a property of the loop, so the
-check runs its processes with ``ALLOCATOR_ENV`` (the thresholds fixed, buffers reused) and
+check runs its processes with ``ALLOCATOR_ENV`` (the thresholds fixed, buffers reused, and one
+malloc arena: XLA runs a program on the caller's or a worker thread, and a worker thread's
+arena is an mmapped heap of at most 64 MiB that maps a larger buffer afresh every time, which
+left about one process in eight in the 4x page-faulting state with the thresholds alone) and
 ``--default-allocator`` shows the ratios with glibc's defaults.
 """
 
@@ -43,7 +46,8 @@ QUADRATIC_DIMENSION = 1_000
 DEFAULT_DIMENSION, DEFAULT_LOCALITY = 1_000_000, 4
 #: glibc malloc tunables for the measuring processes: never return large buffers to the kernel
 #: (see the module docstring). Ignored off glibc.
-ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36)}
+ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36),
+                 "MALLOC_ARENA_MAX": "1"}
 
 
 def acceptance_cases(dimension: int = DEFAULT_DIMENSION, locality: int = DEFAULT_LOCALITY,
@@ -74,9 +78,13 @@ def within_bounds(row: dict) -> bool:
 
 def measure_case(family: str, strategy: str, dimension: int, locality: int,
                  loop: Callable | None = None, repeats: int = 9) -> dict:
-    """Latency, empty-call latency and device time of one combination, in this process."""
-    from vjplab.measure.timing import (device_time, empty_call_latency, hoist_proof_loop,
-                                       reference_latency)
+    """Latency, empty-call latency and device time of one combination, in this process: the
+    median of ``repeats`` samples each, taken one kind after the other (sampling the three in
+    turn, one sample each, was tried: each switch between programs costs the next short sample
+    up to 2x on the pinned CPU, e.g. squared_differences_1d at N = 1e6).
+    """
+    from vjplab.measure.timing import (continuous_loop_sampler, device_time_sampler,
+                                       empty_call, hoist_proof_loop)
     from vjplab.prepared import Infeasible, prepare
 
     try:
@@ -84,12 +92,15 @@ def measure_case(family: str, strategy: str, dimension: int, locality: int,
     except Infeasible as exc:
         return dict(family=family, strategy=strategy, dimension=dimension, locality=locality,
                     skipped=str(exc))
+    medians = {}
+    for key, make_sampler in (
+            ("latency", lambda: continuous_loop_sampler(prepared.call)),
+            ("empty_call", lambda: continuous_loop_sampler(empty_call(prepared))),
+            ("device_time", lambda: device_time_sampler(prepared, loop=loop or hoist_proof_loop))):
+        sample = make_sampler()
+        medians[key] = statistics.median(sample() for _ in range(repeats))
     return dict(family=family, strategy=strategy, dimension=prepared.problem.dimension,
-                locality=locality,
-                latency=reference_latency(prepared, repeats=repeats).median,
-                empty_call=empty_call_latency(prepared, repeats=repeats).median,
-                device_time=device_time(prepared, repeats=repeats,
-                                        loop=loop or hoist_proof_loop).median)
+                locality=locality, **medians)
 
 
 def measure_in_processes(cases: list[tuple[str, str, int, int]], processes: int,

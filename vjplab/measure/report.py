@@ -18,7 +18,7 @@ def format_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
+        if float(f"{seconds:.3g}") >= scale:  # 9.9996e-7 is "1 us", not "1e+03 ns"
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
 

@@ -59,7 +59,7 @@ TARGET_LOOP_SECONDS = 0.02
 #: times R. Calibrated on the project's 2-core CPU (one pinned core moves ~2e9 bytes+flops per
 #: second through these stencils), so a CPU loop lasts ~10-50 ms. Accelerators are ~100x
 #: faster per byte and pay ~60 us per dispatch: they get ``ACCELERATOR_WORK_FACTOR`` times more.
-LOOP_WORK = 2e8
+LOOP_WORK = 1e9
 ACCELERATOR_WORK_FACTOR = 20
 MIN_ITERATIONS, MAX_ITERATIONS = 10, 20_000
 
@@ -99,21 +99,30 @@ def _count_for(seconds_per_eval: float, lo: int, hi: int) -> int:
 WARMUP_SECONDS = 0.05
 
 
-def _continuous_loop_stats(call: Callable[[], object], repeats: int) -> TimingStats:
-    """Median over ``repeats`` of the mean time of consecutive ``call()``s (about 20 ms each),
-    after a warm-up of WARMUP_SECONDS."""
+def continuous_loop_sampler(call: Callable[[], object]) -> Callable[[], float]:
+    """After a warm-up of WARMUP_SECONDS, a function that takes one sample: the mean time of
+    about TARGET_LOOP_SECONDS of consecutive ``call()``s (the number of calls is fixed by the
+    warm-up)."""
     calls, start = 0, time.perf_counter()
     while calls < 2 or time.perf_counter() - start < WARMUP_SECONDS:
         call()
         calls += 1
     calls = _count_for((time.perf_counter() - start) / calls, 1, 10_000)
-    samples = []
-    for _ in range(repeats):
+
+    def sample() -> float:
         start = time.perf_counter()
         for _ in range(calls):
             call()
-        samples.append((time.perf_counter() - start) / calls)
-    return TimingStats.from_samples(samples, calls)
+        return (time.perf_counter() - start) / calls
+
+    sample.per_repeat = calls  # type: ignore[attr-defined]
+    return sample
+
+
+def _continuous_loop_stats(call: Callable[[], object], repeats: int) -> TimingStats:
+    """Median over ``repeats`` samples of ``continuous_loop_sampler(call)``."""
+    sample = continuous_loop_sampler(call)
+    return TimingStats.from_samples([sample() for _ in range(repeats)], sample.per_repeat)
 
 
 def reference_latency(prepared: PreparedVJP, repeats: int = 15) -> TimingStats:
@@ -124,11 +133,16 @@ def reference_latency(prepared: PreparedVJP, repeats: int = 15) -> TimingStats:
 _EMPTY = jax.jit(lambda x, c: x[0] + c[0])
 
 
-def empty_call_latency(prepared: PreparedVJP, repeats: int = 15) -> TimingStats:
-    """Latency of a jitted call on the same (x, c) that does no work: the per-call floor."""
+def empty_call(prepared: PreparedVJP) -> Callable[[], jax.Array]:
+    """A compiled, warmed jitted call on ``prepared``'s (x, c) that does no work."""
     x, c = prepared.problem.x, prepared.problem.cotangent
     _EMPTY(x, c).block_until_ready()  # compile outside the timing
-    return _continuous_loop_stats(lambda: _EMPTY(x, c).block_until_ready(), repeats)
+    return lambda: _EMPTY(x, c).block_until_ready()
+
+
+def empty_call_latency(prepared: PreparedVJP, repeats: int = 15) -> TimingStats:
+    """Latency of a jitted call on the same (x, c) that does no work: the per-call floor."""
+    return _continuous_loop_stats(empty_call(prepared), repeats)
 
 
 LoopBuilder = Callable[[PreparedVJP, int], Callable[[jax.Array, jax.Array], jax.Array]]
@@ -187,6 +201,24 @@ def loop_iterations(prepared: PreparedVJP) -> int:
     return max(MIN_ITERATIONS, step)
 
 
+def device_time_sampler(prepared: PreparedVJP, iterations: int | None = None,
+                        loop: LoopBuilder = hoist_proof_loop) -> Callable[[], float]:
+    """A function that runs the compiled loop once and returns seconds per VJP evaluation
+    (``per_repeat``: the loop's R)."""
+    p = prepared.problem
+    iterations = loop_iterations(prepared) if iterations is None else iterations
+    run = loop(prepared, iterations)
+    run(p.x, p.cotangent).block_until_ready()  # compile outside the timing
+
+    def sample() -> float:
+        start = time.perf_counter()
+        run(p.x, p.cotangent).block_until_ready()
+        return (time.perf_counter() - start) / iterations
+
+    sample.per_repeat = iterations  # type: ignore[attr-defined]
+    return sample
+
+
 def device_time(prepared: PreparedVJP, repeats: int = 7, iterations: int | None = None,
                 loop: LoopBuilder = hoist_proof_loop) -> TimingStats:
     """Seconds per VJP evaluation inside one jitted loop (samples: one per loop run).
@@ -194,13 +226,5 @@ def device_time(prepared: PreparedVJP, repeats: int = 7, iterations: int | None 
     ``iterations`` defaults to ``loop_iterations(prepared)``; ``loop`` builds the loop (tests
     pass the old, hoistable loop to show that the acceptance check catches it).
     """
-    p = prepared.problem
-    iterations = loop_iterations(prepared) if iterations is None else iterations
-    run = loop(prepared, iterations)
-    run(p.x, p.cotangent).block_until_ready()  # compile outside the timing
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(p.x, p.cotangent).block_until_ready()
-        samples.append((time.perf_counter() - start) / iterations)
-    return TimingStats.from_samples(samples, iterations)
+    sample = device_time_sampler(prepared, iterations, loop)
+    return TimingStats.from_samples([sample() for _ in range(repeats)], sample.per_repeat)
