@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import itertools
 import json
 import os
 import re
@@ -340,3 +341,42 @@ def test_history_page_shows_two_jax_versions(browser, server, artifacts):
     # the fabricated release is 1.5x faster on every time: steps are found
     assert "no step changed" not in text
     finish(result)
+
+
+def test_report_page_images_load_and_cells_equal_the_results(browser, server, published,
+                                                             artifacts):
+    """vjplab-report.html: every plot loads (non-zero natural size), and each latency cell of
+    the full table equals asv's stored time_vjp of the results file the page reports on."""
+    result = visit(browser, server + "vjplab-report.html", artifacts, "6-report",
+                   ready="document.images.length > 0 && "
+                         "[...document.images].every(i => i.complete)")
+    page = result.page
+    sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert sizes and all(width > 0 for width in sizes), sizes
+    rows = page.eval_on_selector_all(
+        "#strategies tr[data-family]",
+        "rows => rows.map(r => [r.dataset.family, r.dataset.strategy, r.dataset.dimension,"
+        " r.dataset.locality, r.cells[1].dataset.value || null])")
+    assert rows, "the report's full table has no rows"
+    header = page.inner_text("body")
+    files = [p for p in (published / "results").glob("*/*.json") if p.name != "machine.json"]
+    (reported,) = [json.loads(p.read_text()) for p in files
+                   if f"jax {json.loads(p.read_text())['params']['jax']} on" in header]
+    columns = dict(zip(reported["result_columns"],
+                       reported["results"]["bench_vjp.TimeVJP.time_vjp"]))
+    stored = dict(zip(itertools.product(*columns["params"]), columns["result"]))
+    checked = 0
+    for family, strategy, dimension, locality, value in rows:
+        if value is None:
+            continue
+        key = (repr(family), repr(strategy), dimension, locality)
+        assert float(value) == stored[key], (key, value, stored[key])
+        checked += 1
+    assert checked >= len(vjplab_strategies())  # at least one family's row of strategies
+    finish(result)
+
+
+def vjplab_strategies() -> list[str]:
+    import vjplab
+
+    return vjplab.strategies()

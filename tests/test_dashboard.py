@@ -243,8 +243,16 @@ def test_unreachable_registry_publishes_anyway_with_one_line_per_package(fake, t
         set(manifest.by_cdn_url())
 
 
-def test_page_writers_is_a_list_with_the_history_page():
-    assert [w.__name__ for w in PAGE_WRITERS] == ["write_history_page"]
+def test_page_writers_are_the_history_page_then_the_report():
+    assert [w.__name__ for w in PAGE_WRITERS] == ["write_history_page", "write_report_page"]
+
+
+def test_report_writer_says_why_instead_of_failing(tmp_path, capsys):
+    """Results a report cannot be built from (none at all here) give one line, not an error."""
+    from vjplab.dashboard.publish import write_report_page
+
+    assert write_report_page(tmp_path / "no-results", tmp_path / "html") is None
+    assert capsys.readouterr().out.startswith("report page not written: ")
 
 
 # ---------------------------------------------------------------- fetch over HTTPS, cache

@@ -39,9 +39,23 @@ def write_history_page(results_dir: Path, html_dir: Path) -> Path:
     return write_html(build_history(load_results(results_dir)), html_dir)
 
 
+def write_report_page(results_dir: Path, html_dir: Path) -> Path | None:
+    """This run's report (vjplab.dashboard.report_page), with a banner on asv's index.html.
+    Results it cannot build a report from give one line, not a failed publish."""
+    from vjplab.dashboard.report_page import link_report_from_dashboard, write_report
+
+    try:
+        page = write_report(results_dir, html_dir)
+    except ValueError as exc:
+        print(f"report page not written: {exc}", flush=True)
+        return None
+    link_report_from_dashboard(html_dir)
+    return page
+
+
 #: Pages written after ``asv publish``, in this order. To publish another page, append its
 #: writer here (one line); its html files get their CDN references localised like asv's.
-PAGE_WRITERS: list[PageWriter] = [write_history_page]
+PAGE_WRITERS: list[PageWriter] = [write_history_page, write_report_page]
 
 
 @dataclass
