@@ -52,13 +52,24 @@ def run_acceptance(families: list[str]) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.parametrize("family", catalog.family_names())
 def test_device_time_is_the_call_cost_without_the_floor(family):
-    rows = run_acceptance([family])
-    assert {r["strategy"] for r in rows} == set(catalog.strategy_names()) - catalog.DENSE_STRATEGIES
-    assert not [r for r in rows if "skipped" in r], rows
-    bad = {r["strategy"]: round(acceptance.device_time_ratio(r), 2) for r in rows
-           if not acceptance.within_bounds(r)}
-    assert not bad, f"{family}: device time / (latency - empty call) outside " \
-                    f"[{acceptance.LOWER}, {acceptance.UPPER}]: {bad}"
+    """The acceptance check per family. A family that fails is measured once more in 3 fresh
+    processes and must pass then: a process's call and loop can land in different ~4x memory
+    states (banded_conv's autodiff strategies, docs/protocol.md), which two of three processes
+    do about once in a few CI runs; a loop that hoists or adds work fails both attempts (the
+    old loop's roll_cubic exact reads 0.25 in every process)."""
+    for attempt in (1, 2):
+        rows = run_acceptance([family])
+        assert {r["strategy"] for r in rows} == \
+            set(catalog.strategy_names()) - catalog.DENSE_STRATEGIES
+        assert not [r for r in rows if "skipped" in r], rows
+        bad = {r["strategy"]: [round(x, 2) for x in r["process_ratios"]] for r in rows
+               if not acceptance.within_bounds(r)}
+        if not bad:
+            return
+        print(f"attempt {attempt}: {family} per-process ratios outside "
+              f"[{acceptance.LOWER}, {acceptance.UPPER}]: {bad}")
+    raise AssertionError(f"{family}: device time / (latency - empty call) outside "
+                         f"[{acceptance.LOWER}, {acceptance.UPPER}] twice: {bad}")
 
 
 OLD_AND_NEW = """
