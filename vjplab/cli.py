@@ -233,7 +233,8 @@ def compare_command(args: argparse.Namespace) -> int:
         if results_dir is None and not (Path(args.a).is_dir() and Path(args.b).is_dir()):
             from vjplab.suite import read_asv_config, repo_root
 
-            results_dir = repo_root() / read_asv_config(repo_root())["results_dir"]
+            root = repo_root()
+            results_dir = root / read_asv_config(root)["results_dir"]
         comparison = run_compare(args.a, args.b, results_dir,
                                  rules_with(parse_thresholds(args.threshold)),
                                  args.machine_a, args.machine_b, args.jax_a, args.jax_b)

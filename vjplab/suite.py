@@ -140,11 +140,3 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
         print(f"dashboard: {html / 'index.html'}  (or: python -m asv preview --config "
               f"{config})", flush=True)
     return html / "index.html"
-
-
-def publish_with_history(asv: list[str], config: Path, env: dict[str, str], root: Path,
-                         results_dir: Path, html_dir: Path) -> None:
-    """Kept for callers written before vjplab.dashboard: the same as its ``publish`` (asv
-    publish, vjplab's pages, assets served locally); ``asv`` is ignored (this interpreter's asv
-    runs)."""
-    publish_dashboard(config, results_dir, html_dir, env=env, cwd=root)
