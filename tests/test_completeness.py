@@ -17,6 +17,7 @@ from asv.benchmarks import Benchmarks
 from vjplab.grid import GRIDS, PARAM_SPACE
 from vjplab.history.completeness import missing_parameter_sets, stored_values, suite_benchmarks
 from vjplab.history.record import selection_to_run
+from vjplab.piecewise import PiecewiseRun
 from vjplab.selection import selection_of
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -165,7 +166,13 @@ def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(sys.modules[__name__], "COMMIT", git_head(repo_root()))
     commands = []
-    monkeypatch.setattr(record, "run_logged", lambda cmd, env, cwd: commands.append(cmd))
+
+    def fake_run_jobs(jobs, **kwargs):  # asv stubbed out: note each piece's command
+        commands.extend(job.command for job in jobs)
+        return PiecewiseRun()
+
+    monkeypatch.setattr(record, "run_jobs", fake_run_jobs)
+    monkeypatch.setattr(record, "_ensure_machine", lambda *args: None)
     values = complete_values("tiny")
     values["bench_vjp.TimeVJP.time_vjp"][("roll_cubic", "exact", 100, 1)] = None
     write_suite(tmp_path / "results", values)
@@ -187,8 +194,13 @@ def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, ca
                            publish=False)
     assert "already recorded" in capsys.readouterr().out
     assert not [c for c in commands if "run" in c]
-    # ... but not for another grid: the smoke grid's parameter sets were never run.
+    # ... but not for another grid: the smoke grid's parameter sets were never run, one
+    # piece (asv run) per family.
     record.record_versions([VERSION], grid="smoke", machine=MACHINE, output_dir=tmp_path,
                            publish=False)
     assert "have no result" in capsys.readouterr().out
-    assert [c for c in commands if "run" in c]
+    runs = [c for c in commands if "run" in c]
+    assert len(runs) == len(GRIDS["smoke"].latency.family_names)
+    assert all(re.search(c[c.index("--bench") + 1],
+                         "bench_vjp.TimeVJP.time_vjp('banded_conv', 'exact', 100, 1)")
+               for c in runs[:1])

@@ -9,7 +9,6 @@ import itertools
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,27 +19,13 @@ from vjplab.grid import PARAM_SPACE
 from vjplab.selection import FULL_PARAMS
 from vjplab.suite import repo_root
 
+from tests.checkout import committed_copy
+
 ROOT = repo_root()
 pytestmark = pytest.mark.slow
 TIME = "bench_vjp.TimeVJP.time_vjp"
 TINY_COMBO = ("roll_cubic", "jax_vjp", 100, 1)  # in tiny, not in gpu
 GPU_COMBO = ("roll_cubic", "jax_vjp", 1000, 1)  # in gpu, not in tiny
-
-
-def committed_copy(dest: Path) -> Path:
-    """The working tree (tracked and untracked, not ignored files) committed on `main` in a
-    fresh repository: asv publish graphs only commits of asv.conf.json's branches (["main"]),
-    and the checkout running the tests may be on another branch, or dirty."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    for name in filter(None, files.split("\0")):
-        if (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "snapshot"]):
-        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
-    return dest
 
 
 def bench(source: Path, output: Path, *args: str) -> None:

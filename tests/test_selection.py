@@ -6,9 +6,7 @@ re-implementation of it.
 
 from __future__ import annotations
 
-import inspect
 import itertools
-import json
 import math
 import os
 import subprocess
@@ -22,34 +20,13 @@ from vjplab.grid import GRIDS, PARAM_SPACE
 from vjplab.selection import (SELECTIONS, combine_with_user_regex, grid_regex, param_set_name,
                               selection_of)
 from vjplab.suite import repo_root
+from vjplab.suite_info import discover_suite
 
 ROOT = repo_root()
-BENCHMARK_MODULES = ("bench_vjp", "bench_memory", "bench_metrics")
-
-SUITE_INFO = """
-import importlib, inspect, json
-out = {}
-for module in %r:
-    mod = importlib.import_module("benchmarks." + module)
-    for cls_name, cls in vars(mod).items():
-        if not inspect.isclass(cls) or cls.__module__ != mod.__name__:
-            continue
-        for attr in dir(cls):
-            if attr.startswith(("time_", "track_", "peakmem_", "mem_")):
-                out[f"{module}.{cls_name}.{attr}"] = {
-                    "param_names": list(cls.param_names),
-                    "params": [[repr(v) for v in values] for values in cls.params]}
-print(json.dumps(out))
-""" % (BENCHMARK_MODULES,)
-
-
 def suite_info(grid: str) -> dict[str, dict]:
     """Every benchmark of benchmarks/ as asv names it, with its params as repr strings (as in
     asv's benchmarks.json), imported in a fresh process with VJPLAB_GRID=grid."""
-    out = subprocess.run([sys.executable, "-c", SUITE_INFO], cwd=ROOT, capture_output=True,
-                         text=True, env=dict(os.environ, VJPLAB_GRID=grid), timeout=300)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    return discover_suite(ROOT, grid)
 
 
 @pytest.fixture(scope="module")

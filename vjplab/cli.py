@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from vjplab.suite import bench_current_environment
 
+        from vjplab.suite import RunFailed, RunInterrupted
+
         try:
             bench_current_environment(grid=args.grid, machine=args.machine, bench=args.bench,
                                       publish=not args.no_publish, output_dir=args.output_dir,
@@ -131,10 +133,20 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"vjplab bench: {exc}", file=sys.stderr)
             return 2
+        except RunInterrupted:  # the run printed what it kept
+            return 130
+        except KeyboardInterrupt:  # outside asv's pieces: discovery, manifest or publishing
+            print("vjplab bench: interrupted (Ctrl-C); the results asv saved stay in its "
+                  "results directory (`vjplab publish` publishes them)", file=sys.stderr)
+            return 130
+        except RuntimeError as exc:  # RunFailed, or the suite could not be imported
+            print(f"vjplab bench: {exc}", file=sys.stderr)
+            return 1
     elif args.command == "measure":
         return measure_command(args)
     elif args.command == "record":
         from vjplab.history.record import record_versions
+        from vjplab.suite import RunInterrupted
 
         versions = args.versions.split(",") if args.versions else None
         try:
@@ -143,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"vjplab record: {exc}", file=sys.stderr)
             return 2
+        except RunInterrupted:  # record printed what it kept
+            return 130
+        except KeyboardInterrupt:
+            print("vjplab record: interrupted (Ctrl-C); the results asv saved stay in its "
+                  "results directory", file=sys.stderr)
+            return 130
         except RuntimeError as exc:  # RecordError: what could be recorded was saved
             print(f"vjplab record: {exc}", file=sys.stderr)
             return 1

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
-from typing import Iterator
+from dataclasses import dataclass, replace
+from typing import Iterable, Iterator
 
 from vjplab import catalog
 
@@ -43,7 +43,7 @@ class Sweep:
 
     @property
     def family_names(self) -> list[str]:
-        return list(self.families) if self.families else catalog.family_names()
+        return list(self.families) if self.families is not None else catalog.family_names()
 
     @property
     def strategy_names(self) -> list[str]:
@@ -93,6 +93,22 @@ class Grid:
     name: str
     latency: Sweep
     metrics: Sweep
+
+    def restricted_to(self, families: Iterable[str]) -> "Grid":
+        """This grid with only ``families`` (those it runs): a piece of a run (vjplab.pieces)
+        measures one family, and the metrics' shared setup_cache then sweeps only that family.
+        ValueError names the allowed families."""
+        wanted = list(families)
+        known = catalog.family_names()
+        unknown = [f for f in wanted if f not in known]
+        if unknown:
+            raise ValueError(f"unknown famil{'y' if len(unknown) == 1 else 'ies'} "
+                             f"{', '.join(map(repr, unknown))}; allowed: {', '.join(known)}")
+
+        def keep(sweep: Sweep) -> Sweep:
+            return replace(sweep, families=tuple(f for f in sweep.family_names if f in wanted))
+
+        return replace(self, latency=keep(self.latency), metrics=keep(self.metrics))
 
     def sweep(self, kind: str) -> Sweep:
         """The ``latency`` or ``metrics`` sweep; ValueError names the allowed kinds."""
@@ -157,13 +173,25 @@ PARAM_SPACE = Grid("all grids",
                    metrics=_union([grid.metrics for grid in GRIDS.values()]))
 
 
+#: Comma-separated families: the active grid keeps only these (set by vjplab.pieces).
+FAMILIES_ENV = "VJPLAB_GRID_FAMILIES"
+
+
 def active_grid() -> Grid:
-    """The grid named by VJPLAB_GRID (default: "default"); ValueError names the allowed grids."""
+    """The grid named by VJPLAB_GRID (default: "default"), restricted to the families of
+    VJPLAB_GRID_FAMILIES when set; ValueError names the allowed grids or families."""
     name = os.environ.get("VJPLAB_GRID", "default")
     try:
-        return GRIDS[name]
+        grid = GRIDS[name]
     except KeyError:
         raise ValueError(
             f"unknown VJPLAB_GRID {name!r}; allowed: {', '.join(sorted(GRIDS))}"
         ) from None
+    families = os.environ.get(FAMILIES_ENV, "").strip()
+    if families:
+        try:
+            grid = grid.restricted_to(f.strip() for f in families.split(","))
+        except ValueError as exc:
+            raise ValueError(f"{FAMILIES_ENV}: {exc}") from None
+    return grid
 

@@ -15,15 +15,20 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jax
 import jaxlib
 
 from vjplab.dashboard.publish import publish as publish_dashboard
+from vjplab.dashboard.report_page import PAGE_NAME
+from vjplab.dashboard.run_manifest import newest_results_file
 from vjplab.grid import GRIDS
-from vjplab.selection import combine_with_user_regex, grid_regex
+from vjplab.piecewise import Job, format_duration, log_file, run_jobs
+from vjplab.pieces import filter_by_regex, grid_param_sets, split_by_family
+from vjplab.run_journal import RunJournal
+from vjplab.run_summary import summary
+from vjplab.suite_info import discover_suite
 from vjplab.worktree import check_clean
 
 JAX_LABEL_ENV = "VJPLAB_JAX_LABEL"
@@ -102,41 +107,99 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
                               allow_dirty: bool = False) -> Path:
     """Benchmark this interpreter on ``grid``, save results, publish; return the html index.
 
-    asv runs only the grid's parameter sets (a ``--bench`` regex, vjplab.selection), and of
-    those only the ones ``bench`` also matches. Results are labelled with HEAD: ValueError when
-    the checkout has uncommitted code, unless ``allow_dirty`` (then a warning is printed).
+    asv runs only the grid's parameter sets, and of those only the ones ``bench`` also
+    matches, one family per ``asv run`` (vjplab.pieces), each saved as it finishes. The
+    terminal shows a line per piece; asv's own output goes to a log file. Ctrl-C stops the run
+    keeping the finished pieces (RunInterrupted), and the same command resumes it
+    (vjplab.run_journal). Results are labelled with HEAD: ValueError when the checkout has
+    uncommitted code, unless ``allow_dirty`` (then a warning is printed). RunFailed after
+    publishing when some parameter set failed.
     """
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
-    selection = combine_with_user_regex(grid_regex(GRIDS[grid]), bench)
     root = repo_root()
     warning = check_clean(root, allow_dirty)
     if warning:
         print(warning, file=sys.stderr, flush=True)
+    sets = filter_by_regex(grid_param_sets(GRIDS[grid], discover_suite(root, grid)), bench)
+    if not sets:
+        raise ValueError(f"--bench {bench!r} selects none of the {grid!r} grid's parameter sets")
+    pieces = split_by_family(sets)
     config = current_environment_config(root, output_dir)
+    conf = json.loads(config.read_text())
+    results_dir, html = Path(conf["results_dir"]), Path(conf["html_dir"])
     labels = installed_labels()
+    commit = git_head(root)
     env = dict(os.environ, VJPLAB_GRID=grid)
     asv = [sys.executable, "-m", "asv"]
     machine_args = ["--machine", machine] if machine else []
-    started = time.perf_counter()
-    run_logged(asv + ["machine", "--yes", "--config", str(config)] + machine_args, env, root)
+    journal, note = RunJournal.open(config.parent, {
+        "commit": commit, "machine": machine, "python": sys.executable, **labels,
+        "grid": grid, "bench": bench, "rounds": rounds, "results_dir": str(results_dir)})
+    todo = [p for p in pieces if not journal.has(p)]
+    kept = [p for p in pieces if journal.has(p)]
+    log_path = log_file(config.parent, "bench")
+    print(f"benchmarking jax {labels['jax']} / jaxlib {labels['jaxlib']} on the {grid!r} grid: "
+          f"{len(sets)} parameter sets, one family at a time ({len(pieces)} families)\n"
+          f"asv's full log: {log_path}", flush=True)
+    if note:
+        print(note, flush=True)
+    if kept:
+        print(f"resuming the run interrupted on {journal.started}: "
+              f"{', '.join(p.label for p in kept)} already saved; running the other "
+              f"{len(todo)}", flush=True)
     run = [sys.executable, "-m", "vjplab.asv_labelled", "run", "--config", str(config),
-           "--environment", f"vjplab-existing:{sys.executable}",
-           "--set-commit-hash", git_head(root), "--show-stderr", "--bench",
-           selection] + machine_args
+           "--environment", f"vjplab-existing:{sys.executable}", "--set-commit-hash", commit,
+           "--show-stderr"] + machine_args
     if rounds:
         run += ["--attribute", f"rounds={rounds}"]
-    print(f"benchmarking jax {labels['jax']} / jaxlib {labels['jaxlib']} on the {grid!r} grid",
-          flush=True)
-    run_logged(run, env, root)
-    print(f"asv run took {time.perf_counter() - started:.0f} s", flush=True)
-    conf = json.loads(config.read_text())
-    from vjplab.dashboard.run_manifest import record_run  # grid, skips, versions: asv keeps none
-    record_run(Path(conf["results_dir"]), run[run.index("--set-commit-hash") + 1], grid,
-               bench=bench, rounds=rounds)  # the commit asv labelled (HEAD may have moved)
-    html = Path(conf["html_dir"])
+
+    def this_results_file() -> Path | None:
+        return newest_results_file(results_dir, commit)
+
+    jobs = [Job(p, run + ["--bench", p.regex], p.label, this_results_file) for p in todo]
+    with log_path.open("a") as log:
+        log.write(f"$ {shlex.join(asv + ['machine', '--yes', '--config', str(config)] + machine_args)}\n")
+        log.flush()
+        subprocess.run(asv + ["machine", "--yes", "--config", str(config)] + machine_args,
+                       env=env, cwd=root, check=True, stdout=log, stderr=subprocess.STDOUT)
+        outcome = run_jobs(jobs, env=env, cwd=root, log=log,
+                           on_finished=lambda result: journal.add(result.job.piece),
+                           sets_before=sum(p.size for p in kept), total_sets=len(sets))
+        if outcome.interrupted is not None:
+            saved = kept + [r.job.piece for r in outcome.finished]
+            print(f"interrupted: {len(saved)} of {len(pieces)} families "
+                  f"({sum(p.size for p in saved)} of {len(sets)} parameter sets) are saved in "
+                  f"{results_dir}; {outcome.interrupted.label} was cut short. Run the same "
+                  f"command to resume. asv's log: {log_path}", flush=True)
+            raise RunInterrupted(f"interrupted during {outcome.interrupted.label}")
+        journal.complete()
+        print(f"asv ran {len(jobs)} pieces in {format_duration(outcome.seconds)}", flush=True)
+        from vjplab.dashboard.run_manifest import record_run  # grid, skips, versions
+        record_run(results_dir, commit, grid, bench=bench, rounds=rounds)
+        if publish:
+            print("publishing the dashboard (asv publish, vjplab's pages, local assets)",
+                  flush=True)
+            publish_dashboard(config, results_dir, html, env=env, cwd=root, log=log)
+    print("\n".join(summary(results_dir, commit, html if publish else None)), flush=True)
     if publish:
-        publish_dashboard(config, Path(conf["results_dir"]), html, env=env, cwd=root)
-        print(f"dashboard: {html / 'index.html'}  (or: python -m asv preview --config "
-              f"{config})", flush=True)
+        print(f"open {html / PAGE_NAME} (or: python -m asv preview --config {config}, then "
+              f"http://127.0.0.1:8080/{PAGE_NAME})", flush=True)
+    failed = [name for r in outcome.failed for name in r.counts.failed_names]
+    statuses = [r for r in outcome.failed if r.returncode != 0 and not r.counts.failed]
+    if failed or statuses:
+        shown = "\n  ".join(failed[:10]) + ("\n  ..." if len(failed) > 10 else "")
+        raise RunFailed(f"{len(failed)} parameter set(s) failed"
+                        + (f":\n  {shown}" if failed else "")
+                        + "".join(f"\nasv exited with status {r.returncode} in "
+                                  f"{r.job.label}" for r in statuses)
+                        + f"\nsee asv's log: {log_path}")
     return html / "index.html"
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C stopped the run; what asv saved is kept (the message says where it stopped)."""
+
+
+class RunFailed(RuntimeError):
+    """The run finished, but some parameter set failed or asv reported an error."""

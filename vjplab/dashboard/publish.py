@@ -157,17 +157,23 @@ def config_showing_head(config: Path) -> Path:
 
 def publish(config: Path, results_dir: Path, html_dir: Path, *,
             env: dict[str, str] | None = None, cwd: Path | None = None,
-            fetch: bool = True) -> Path:
+            fetch: bool = True, log: TextIO | None = None) -> Path:
     """``asv publish`` with ``config``, vjplab's pages, local assets; return index.html's path.
 
     ``html_dir`` and ``results_dir`` must be the config's. When HEAD is on a branch the config
     does not publish, that branch is published too (``config_showing_head``).
-    ``subprocess.CalledProcessError`` when asv publish fails.
+    ``subprocess.CalledProcessError`` when asv publish fails. With ``log``, asv's output goes
+    there instead of the terminal.
     """
     cmd = [sys.executable, "-m", "asv", "publish", "--config", str(config_showing_head(config))]
-    print("$ " + shlex.join(cmd), flush=True)
+    if log is None:
+        print("$ " + shlex.join(cmd), flush=True)
+    else:
+        log.write(f"\n===== publish\n$ {shlex.join(cmd)}\n")
+        log.flush()
     subprocess.run(cmd, env=dict(os.environ) if env is None else env,
-                   cwd=cwd or Path(config).parent, check=True)
+                   cwd=cwd or Path(config).parent, check=True, stdout=log,
+                   stderr=None if log is None else subprocess.STDOUT)
     for writer in PAGE_WRITERS:
         page = writer(Path(results_dir), Path(html_dir))
         if page is not None:
