@@ -19,7 +19,7 @@ from asv.benchmarks import Benchmarks
 
 from vjplab import catalog
 from vjplab.grid import FAMILIES_ENV, GRIDS, active_grid
-from vjplab.piecewise import (Job, count_sets, format_duration, run_jobs,
+from vjplab.piecewise import (Job, LiveStatus, count_sets, format_duration, run_jobs,
                               stop_process_group, time_left)
 from vjplab.pieces import Piece, filter_by_regex, grid_param_sets, split_by_family
 from vjplab.run_journal import JOURNAL_NAME, RunJournal
@@ -204,3 +204,22 @@ def test_run_jobs_stops_at_ctrl_c(tmp_path):
     assert [r.job.label for r in run.finished] == ["first"]
     assert run.interrupted is jobs[1] and not marker.exists()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_live_status_shows_the_benchmark_asv_runs(tmp_path):
+    path = tmp_path / "tty"
+    with path.open("w") as out:
+        status = LiveStatus(out, "[1/8] roll_cubic: 43 parameter sets ... ")
+        for line in ["· Discovering benchmarks\n",
+                     "[12.50%] ··· Running (bench_vjp.TimeVJP.time_vjp--)..\n",
+                     "[83.33%] ··· Setting up bench_metrics:29                 ok\n",
+                     "[83.33%] ··· ...h_metrics.BytesAccessed.track_bytes_accessed     ok\n"]:
+            status.update(line)
+        status.clear()
+        out.write("0:14 (43 measured)\n")
+    shown = [part.replace("\x1b[K", "") for part in path.read_bytes().decode().split("\r") if part]
+    assert shown == ["[1/8] roll_cubic: 43 parameter sets ... TimeVJP.time_vjp (asv 12%)",
+                     "[1/8] roll_cubic: 43 parameter sets ... the family's metrics (setup_cache)",
+                     "[1/8] roll_cubic: 43 parameter sets ... BytesAccessed.track_bytes_accessed"
+                     " (asv 83%)",
+                     "[1/8] roll_cubic: 43 parameter sets ... 0:14 (43 measured)\n"]

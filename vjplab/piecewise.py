@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -134,6 +135,38 @@ def time_left(elapsed: float, weight_done: int, weight_left: int) -> str:
         f"about {max(5, round(seconds, -1)):.0f} s left"
 
 
+#: asv's progress lines: ``[ 12.50%] ··· Running (bench_vjp.TimeVJP.time_vjp--)..`` and
+#: ``[ 75.00%] ··· bench_memory.PeakMemVJP.peakmem_vjp      ok``
+ASV_PROGRESS = re.compile(r"^\[\s*([\d.]+)%\] ·+ (?:Running \()?(?:\.\.\.)?([\w.]+?)(?:--\))?(?:\.*|\s+\w+)\s*$")
+
+
+class LiveStatus:
+    """The job's line on a terminal, rewritten with asv's current benchmark and percentage."""
+
+    def __init__(self, out: TextIO, head: str) -> None:
+        self.out, self.head, self.shown = out, head, False
+
+    def update(self, line: str) -> None:
+        line = line.rstrip("\n")
+        if "··· Setting up bench_metrics" in line:
+            text = "the family's metrics (setup_cache)"
+        else:
+            match = ASV_PROGRESS.match(line)
+            if match is None:
+                return
+            percent, benchmark = match.groups()  # asv may cut the name's head off: keep
+            text = f"{'.'.join(benchmark.split('.')[-2:])} (asv {float(percent):.0f}%)"
+        self.out.write(f"\r\x1b[K{self.head}{text}")
+        self.out.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Back to the job's head, so that its result completes the line."""
+        if self.shown:
+            self.out.write(f"\r\x1b[K{self.head}")
+            self.out.flush()
+
+
 def stop_process_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
     """SIGINT to ``proc``'s process group, then SIGTERM, then SIGKILL, until it has exited.
     A second Ctrl-C meanwhile is ignored (the group is being stopped already)."""
@@ -162,10 +195,12 @@ def run_jobs(jobs: list[Job], *, env: dict[str, str], cwd: Path, log: TextIO,
     ``skip``: a reason not to start a job (None: run it), asked just before it would start;
     ``sets_before``: parameter sets kept from an interrupted run (counted as done);
     ``total_sets``: the whole run's sets (default: those of ``jobs`` plus ``sets_before``).
+    On a terminal, the job's line also shows the benchmark asv is running while it runs.
     Returns when every job finished or at Ctrl-C (KeyboardInterrupt is caught here: asv's
     process group is stopped and ``interrupted`` names the job it was running).
     """
     out = out or sys.stdout
+    live = out.isatty()
     total_sets = total_sets if total_sets is not None else \
         sets_before + sum(j.piece.size for j in jobs)
     weight_left = sum(j.weight for j in jobs)
@@ -189,10 +224,19 @@ def run_jobs(jobs: list[Job], *, env: dict[str, str], cwd: Path, log: TextIO,
             log.flush()
             t0 = time.perf_counter()
             proc = subprocess.Popen(job.command, env=dict(env, **job.piece.env), cwd=cwd,
-                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    text=True, errors="replace", bufsize=1)
+            status = LiveStatus(out, f"{head} ... ") if live else None
+            for line in proc.stdout:
+                log.write(line)
+                if status is not None:
+                    status.update(line)
             returncode = proc.wait()
             proc = None
+            log.flush()
+            if status is not None:
+                status.clear()
             seconds = time.perf_counter() - t0
             result = JobResult(job, seconds, returncode, count_sets(job.piece, job.results_file()))
             run.finished.append(result)
