@@ -41,13 +41,13 @@ class VJPBenchmark:
     """Base class over (family, strategy, dimension, locality): the union of every grid's
     ``kind`` sweep; combinations the active grid does not run skip in setup with the reason.
 
-    Timing protocol (README, "Timing protocol"): asv re-runs ``setup`` before each sample, so
+    Timing protocol (docs/protocol.md, "The timing protocol"): asv re-runs ``setup`` before each sample, so
     setup only fetches the cached PreparedVJP (compiled and run once on first use; compilation
     is never timed) and makes one untimed call. A sample is ``calls`` back-to-back calls (about
     5 ms worth, at least one) each with block_until_ready, timed together; ``number`` = 1,
     ``repeat`` = 5 to 50 samples within about 0.1 s after a 0.02 s warm-up, in each of three
-    rounds (three processes at different times of the run; asv pools their samples, so one
-    process in a slow steady state does not move the median). The process is
+    rounds (three processes at different times of the family's piece of the run, vjplab.pieces;
+    asv pools their samples, so one process in a slow steady state does not move the median). The process is
     pinned to one CPU first (vjplab.cpu_affinity).
     """
 
