@@ -2,7 +2,7 @@
 # GPU check (not run by CI): the prepared subset of issue 3 on a lent GPU machine.
 # roll_cubic at three sizes, naive_jacrev / jax_vjp / exact, latency (asv time_vjp) and device
 # time (asv track_device_time) under a machine name that says GPU, then the reference command
-# for the same combinations. Expects asv wheels in .whl/ (see README, "GPU").
+# for the same combinations. Expects asv wheels in .whl/ (see README, "On a GPU").
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT"

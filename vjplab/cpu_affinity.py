@@ -4,10 +4,10 @@ Why: on a 2-vCPU VM, a process running XLA's CPU backend unpinned settles in one
 steady states (its worker threads and the Python thread share or fight over the two CPUs), and
 the state differs from process to process: ``VJPLAB_CPU_AFFINITY=off python -m vjplab measure
 roll_cubic jax_vjp --dimension 1000000 --locality 4 --processes 5`` spreads about 2x between
-processes, pinned about 5 % (README, "Timing protocol"). Pinned before the backend exists, XLA
-sizes its thread pool for one CPU and every thread it starts inherits the mask. The price: the
-measurement is single-core, so large multi-threaded kernels are slower than on all cores, and a
-call's fixed cost (thread hand-offs on one CPU) is higher.
+processes, pinned about 5 % (docs/protocol.md, "The timing protocol"). Pinned before the
+backend exists, XLA sizes its thread pool for one CPU and every thread it starts inherits the
+mask. The price: the measurement is single-core, so large multi-threaded kernels are slower
+than on all cores, and a call's fixed cost (thread hand-offs on one CPU) is higher.
 
 ``VJPLAB_CPU_AFFINITY`` chooses:
 

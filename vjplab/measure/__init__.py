@@ -1,4 +1,4 @@
-"""Metrics of one prepared VJP beyond one call's wall time (see README, "Metrics")."""
+"""Metrics of one prepared VJP beyond one call's wall time (see docs/asv.md, "The suite")."""
 
 from vjplab.measure.timing import (TimingStats, device_time, empty_call_latency,
                                    hoist_proof_loop, loop_iterations, reference_latency)
