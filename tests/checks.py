@@ -8,6 +8,9 @@ import json
 import re
 from pathlib import Path
 
+#: The two JAX releases the end-to-end history tests record, each in its own asv virtualenv
+#: (the session fixture ``recorded_history`` of tests/conftest.py).
+RECORDED_RELEASES = ("0.4.31", "0.10.2")
 #: asv's stored time_vjp (the median over three processes pinned to one CPU) may differ from an
 #: in-process reference_latency (the pytest process is not pinned, conftest.py) by at most this
 #: factor either way. Measured on the 2-core CI VM (jax 0.10.2, N = 100, k = 1): stored /

@@ -14,3 +14,27 @@ def unpinned_test_process(monkeypatch):
     Tests that are about pinning set VJPLAB_CPU_AFFINITY themselves, in fresh processes.
     """
     monkeypatch.setenv("VJPLAB_CPU_AFFINITY", "off")
+
+
+
+@pytest.fixture(scope="session")
+def recorded_history(tmp_path_factory):
+    """REAL asv results of two JAX releases on the tiny grid (`vjplab record`, published):
+    shared by the history end-to-end tests and the browser test of the history page, so the
+    two virtualenvs are built once per test session."""
+    import subprocess
+    import sys
+
+    from tests.checks import RECORDED_RELEASES
+    from vjplab.suite import repo_root
+
+    output = tmp_path_factory.mktemp("history")
+    out = subprocess.run([sys.executable, "-m", "vjplab", "record", "--versions",
+                          ",".join(RECORDED_RELEASES), "--grid", "tiny", "--machine",
+                          "e2e-machine", "--output-dir", str(output)],
+                         cwd=repo_root(), capture_output=True, text=True, timeout=1800)
+    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
+    old, new = RECORDED_RELEASES
+    assert f"[1/2] jax {old}" in out.stdout and f"[2/2] jax {new}" in out.stdout
+    assert "recorded 2 of 2 JAX versions" in out.stdout
+    return output

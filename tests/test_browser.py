@@ -351,6 +351,25 @@ def test_history_page_shows_two_jax_versions(browser, server, artifacts):
     finish(result)
 
 
+def test_history_page_of_two_really_recorded_releases(browser, recorded_history, artifacts):
+    """The history page of `vjplab record` over two real JAX releases (each in its own asv
+    virtualenv, tests/conftest.py), as published by record: both releases, plots loaded,
+    nothing fetched from another host."""
+    from tests.checks import RECORDED_RELEASES
+
+    with serve(recorded_history / "html") as url:
+        result = visit(browser, url + HISTORY_PAGE, artifacts, "7-history-recorded",
+                       ready="document.images.length > 0 && "
+                             "[...document.images].every(i => i.complete)")
+        page = result.page
+        text = page.inner_text("body")
+        assert f"JAX versions: {', '.join(RECORDED_RELEASES)}" in text
+        sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert sizes and all(width > 0 for width in sizes), sizes
+        assert "roll_cubic" in text
+        finish(result)
+
+
 def test_report_page_images_load_and_cells_equal_the_results(browser, server, published,
                                                              artifacts):
     """vjplab-report.html: every plot loads (non-zero natural size), and each latency cell of

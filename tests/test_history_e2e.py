@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.checks import asv_values, assert_report_steps, recorded_series
+from tests.checks import RECORDED_RELEASES
 from vjplab.grid import GRIDS
 from vjplab.history.record import release_entries
 from vjplab.suite import read_asv_config, repo_root
 
 pytestmark = pytest.mark.slow
 ROOT = repo_root()
-OLD, NEW = "0.4.31", "0.10.2"
+OLD, NEW = RECORDED_RELEASES
 
 
 def vjplab_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -31,14 +32,9 @@ def vjplab_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> Path:
-    output = tmp_path_factory.mktemp("history")
-    out = vjplab_cli("record", "--versions", f"{OLD},{NEW}", "--grid", "tiny", "--machine",
-                     "e2e-machine", "--output-dir", str(output))
-    assert out.returncode == 0, out.stdout[-5000:] + out.stderr[-5000:]
-    assert f"[1/2] jax {OLD}" in out.stdout and f"[2/2] jax {NEW}" in out.stdout
-    assert "recorded 2 of 2 JAX versions" in out.stdout
-    return output
+def recorded(recorded_history) -> Path:
+    """`vjplab record` of OLD and NEW on the tiny grid (tests/conftest.py)."""
+    return recorded_history
 
 
 def test_results_are_labelled_with_the_installed_release(recorded):
