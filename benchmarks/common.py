@@ -16,6 +16,7 @@ import jax  # imported once in asv's forkserver, see above
 import jaxlib
 
 from vjplab.cpu_affinity import pin_for_timing
+from vjplab.planted import active_factor
 from vjplab.prepared import prepare  # likewise: the families and strategies
 
 from .params import PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
@@ -69,6 +70,7 @@ class VJPBenchmark:
     def setup(self, family: str, strategy: str, dimension: int, locality: int) -> None:
         skip_unless_selected(self.kind, family, strategy, dimension, locality)
         start_benchmark_process()
+        self.planted = active_factor()  # a planted slowdown (detection power) or 1.0
         self.prepared = prepare(family, strategy, dimension, locality)
         self.calls = self.prepared.calls_per_sample()
         self.timer = PerCallTimer(self.calls)

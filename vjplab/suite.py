@@ -26,6 +26,7 @@ from vjplab.dashboard.run_manifest import newest_results_file
 from vjplab.grid import GRIDS
 from vjplab.piecewise import Job, format_duration, log_file, run_jobs
 from vjplab.pieces import filter_by_regex, grid_param_sets, split_by_family
+from vjplab.planted import check_separated, planted_factor
 from vjplab.run_journal import RunJournal
 from vjplab.run_summary import summary
 from vjplab.suite_info import discover_suite
@@ -91,6 +92,16 @@ def current_environment_config(root: Path, output_dir: Path | None = None) -> Pa
     return path
 
 
+def planted_environment(root: Path, output_dir: Path | None, machine: str | None
+                        ) -> dict[str, str]:
+    """What the benchmark processes of a run with a planted slowdown need (vjplab.planted;
+    nothing when none is planted). ValueError when it would write into real results."""
+    if planted_factor() == 1.0:
+        return {}
+    return check_separated(output_dir, machine,
+                           real_results_dir=root / read_asv_config(root)["results_dir"])
+
+
 def run_logged(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
     print("$ " + shlex.join(cmd), flush=True)
     subprocess.run(cmd, env=env, cwd=cwd, check=True)
@@ -118,6 +129,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
     root = repo_root()
+    planted = planted_environment(root, output_dir, machine)
     warning = check_clean(root, allow_dirty)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -130,12 +142,17 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     results_dir, html = Path(conf["results_dir"]), Path(conf["html_dir"])
     labels = installed_labels()
     commit = git_head(root)
-    env = dict(os.environ, VJPLAB_GRID=grid)
+    env = dict(os.environ, VJPLAB_GRID=grid, **planted)
     asv = [sys.executable, "-m", "asv"]
     machine_args = ["--machine", machine] if machine else []
     journal, note = RunJournal.open(config.parent, {
         "commit": commit, "machine": machine, "python": sys.executable, **labels,
-        "grid": grid, "bench": bench, "rounds": rounds, "results_dir": str(results_dir)})
+        "grid": grid, "bench": bench, "rounds": rounds, "results_dir": str(results_dir),
+        "planted_slowdown": planted_factor()})
+    if planted:
+        print(f"PLANTED SLOWDOWN x{planted_factor():g} (vjplab.planted): every timed call is "
+              f"stretched; results go to {results_dir} under machine {machine or 'default'}",
+              flush=True)
     todo = [p for p in pieces if not journal.has(p)]
     kept = [p for p in pieces if journal.has(p)]
     log_path = log_file(config.parent, "bench")

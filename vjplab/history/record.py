@@ -30,8 +30,8 @@ from vjplab.history.completeness import (ParamSet, missing_parameter_sets, store
 from vjplab.piecewise import Job, JobResult, log_file, run_jobs
 from vjplab.pieces import grid_param_sets, split_by_family
 from vjplab.selection import grid_regex, names_regex, param_set_name
-from vjplab.suite import (RunInterrupted, git_head, read_asv_config, repo_root,
-                          resolved_asv_config)
+from vjplab.suite import (RunInterrupted, git_head, planted_environment, read_asv_config,
+                          repo_root, resolved_asv_config)
 from vjplab.suite_info import discover_suite
 
 
@@ -97,10 +97,11 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
     root = repo_root()
+    planted = planted_environment(root, output_dir, machine)
     chosen = choose_versions(read_asv_config(root), versions)
     conf, config_dir = resolved_asv_config(root, output_dir)
     results_dir = Path(conf["results_dir"])
-    env = dict(os.environ, VJPLAB_GRID=grid)
+    env = dict(os.environ, VJPLAB_GRID=grid, **planted)
     asv = [sys.executable, "-m", "asv"]
     machine = machine or platform.node()
     commit = git_head(root)
