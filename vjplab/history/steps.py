@@ -11,8 +11,9 @@ and never replaced by an older file's value. Steps join consecutive measured poi
 **Classification** of a step before -> after, by the benchmark's kind (its method name, e.g.
 ``time_vjp``) and the kind's rule in ``RULES``:
 
-* deterministic kinds (XLA flops, bytes accessed, XLA memory; threshold None): a regression if
-  the value grew, an improvement if it shrank, no change only if identical;
+* deterministic kinds (XLA flops, bytes accessed, XLA memory, the HLO op counts; threshold
+  None): a regression if the value grew, an improvement if it shrank, no change only if
+  identical;
 * otherwise, with the kind's threshold t and absolute floor f (0 unless stated): no change if
   the two intervals asv stored overlap (its 99% confidence intervals, else the sample quartiles;
   a result with neither, such as a single-sample track_ or peakmem_, is judged by the values
@@ -75,6 +76,16 @@ RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     Rule("track_flops", "XLA flops", None),
     Rule("track_bytes_accessed", "XLA bytes accessed", None),
     Rule("track_xla_memory", "XLA memory", None),
+    # op counts of the optimized HLO program (benchmarks/bench_program.py)
+    Rule("track_hlo_fusions", "HLO fusions (kernels)", None),
+    Rule("track_hlo_copies", "HLO copies", None),
+    Rule("track_hlo_transposes", "HLO transposes", None),
+    Rule("track_hlo_pads", "HLO pads", None),
+    Rule("track_hlo_concatenates", "HLO concatenates", None),
+    Rule("track_hlo_slices", "HLO slices", None),
+    Rule("track_hlo_dynamic_update_slices", "HLO dynamic-update-slices", None),
+    Rule("track_hlo_whiles", "HLO while loops", None),
+    Rule("track_hlo_custom_calls", "HLO custom-calls", None),
 )}
 #: benchmarks outside RULES (a new time_/track_ method) are noisy, with this threshold
 DEFAULT_THRESHOLD = 1.1
