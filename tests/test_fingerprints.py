@@ -313,3 +313,13 @@ def test_program_benchmarks_and_sidecar_reader_import_no_jax():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert out.stdout.split() == ["False"]
+
+
+def test_sidecar_found_by_release_when_the_environment_is_named_otherwise(tmp_path):
+    odd = Sidecar(tmp_path / "fingerprints" / "vm" / "1111aaaa-other-name")
+    odd.write({("roll_cubic", "jax_vjp", 100, 1): {"sha256": "a" * 64, "counts": {}}}, {},
+              {"jax": "0.4.31", "jaxlib": "0.4.31"})
+    results = tmp_path / "results"
+    assert Sidecar.find(results, "vm/1111aaaa-virtualenv-jax0.4.31.json", "0.4.31", "0.4.31") \
+        == odd
+    assert Sidecar.find(results, "vm/1111aaaa-virtualenv-jax0.10.2.json", "0.10.2").read() is None

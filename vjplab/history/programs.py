@@ -59,7 +59,7 @@ def _combination(results: ResultsSet, benchmark: str, params: tuple[str, ...]) -
 
 def _side(results: ResultsSet, m: Measurement, key: str) -> tuple[Sidecar, dict | None, str]:
     """(sidecar, its entry for ``key`` or None, why there is none)."""
-    sidecar = Sidecar.of_results_file(results.root, m.file)
+    sidecar = Sidecar.find(results.root, m.file, m.jax, m.jaxlib)
     label = f"{m.jax} (commit {short_hash(m.commit)})"
     if sidecar.read() is None:
         return sidecar, None, f"none for {label}"

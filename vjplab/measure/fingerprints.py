@@ -94,6 +94,23 @@ class Sidecar:
         relative = Path(results_file)
         return cls(fingerprints_root(results_dir) / relative.parent / relative.stem)
 
+    @classmethod
+    def find(cls, results_dir: Path | str, results_file: str, jax: str,
+             jaxlib: str = "") -> "Sidecar":
+        """The sidecar of ``results_file``; when it has none, the sidecar of the same machine
+        and commit whose index names the same JAX and jaxlib (an environment named otherwise
+        by the benchmark process than by asv's results file), else the exact one (absent)."""
+        exact = cls.of_results_file(results_dir, results_file)
+        if exact.read() is not None:
+            return exact
+        commit8 = Path(results_file).stem.split("-", 1)[0]
+        for index in sorted(exact.path.parent.glob(f"{commit8}-*/{INDEX}")):
+            other = cls(index.parent)
+            data = other.read() or {}
+            if data.get("jax") == jax and (not jaxlib or data.get("jaxlib") == jaxlib):
+                return other
+        return exact
+
     @property
     def index_path(self) -> Path:
         return self.path / INDEX
