@@ -20,7 +20,9 @@ vjplab/measure/hlo.py. Bump ``version`` when what they count changes (``CANONICA
 
 from __future__ import annotations
 
-from .params import GRID, PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
+from vjplab.measure.hlo import TRACKED_PLURALS  # no JAX: the track_ processes stay cheap
+
+from .params import GRID, PARAM_NAMES, SPACE, sweep_params, table_entry, track_class
 
 
 class ProgramBenchmark:
@@ -44,52 +46,21 @@ class ProgramBenchmark:
     setup_cache.timeout = 3600.0
 
     def setup(self, table, family, strategy, dimension, locality):
-        skip_unless_selected("metrics", family, strategy, dimension, locality)
-        entry = table[(family, strategy, dimension, locality)]
-        if "skipped" in entry:
-            raise NotImplementedError(entry["skipped"])
-        if "failed" in entry:  # asv records a failure for this combination alone
-            raise RuntimeError(f"compiling this combination failed: {entry['failed']}")
+        entry = table_entry(table, family, strategy, dimension, locality, "compiling")
         self.value = entry["counts"][self.op]
 
 
-def program_benchmark(name: str, op: str, method: str, pretty_name: str, doc: str) -> type:
-    """A ProgramBenchmark subclass whose one track_ method reports the count of ``op``."""
-
-    def track(self, table, family, strategy, dimension, locality):
-        return self.value
-
-    track.unit = "instructions"
-    track.pretty_name = pretty_name
-    return type(name, (ProgramBenchmark,), {"__doc__": doc, "__module__": __name__,
-                                            "op": op, method: track})
+def _class_name(plural: str) -> str:
+    """``dynamic_update_slices`` -> ``HLODynamicUpdateSlices``."""
+    return "HLO" + "".join(part.capitalize() for part in plural.split("_"))
 
 
-HLOFusions = program_benchmark(
-    "HLOFusions", "fusion", "track_hlo_fusions", "VJP fused kernels (HLO fusions)",
-    "Fusion instructions outside fused computations of the optimized HLO: fused kernels.")
-HLOCopies = program_benchmark(
-    "HLOCopies", "copy", "track_hlo_copies", "VJP HLO copies",
-    "copy instructions of the optimized HLO (fused computations included).")
-HLOTransposes = program_benchmark(
-    "HLOTransposes", "transpose", "track_hlo_transposes", "VJP HLO transposes",
-    "transpose instructions of the optimized HLO (fused computations included).")
-HLOPads = program_benchmark(
-    "HLOPads", "pad", "track_hlo_pads", "VJP HLO pads",
-    "pad instructions of the optimized HLO (fused computations included).")
-HLOConcatenates = program_benchmark(
-    "HLOConcatenates", "concatenate", "track_hlo_concatenates", "VJP HLO concatenates",
-    "concatenate instructions of the optimized HLO (fused computations included).")
-HLOSlices = program_benchmark(
-    "HLOSlices", "slice", "track_hlo_slices", "VJP HLO slices",
-    "slice instructions (not dynamic-slice) of the optimized HLO (fused computations included).")
-HLODynamicUpdateSlices = program_benchmark(
-    "HLODynamicUpdateSlices", "dynamic-update-slice", "track_hlo_dynamic_update_slices",
-    "VJP HLO dynamic-update-slices",
-    "dynamic-update-slice instructions of the optimized HLO (fused computations included).")
-HLOWhiles = program_benchmark(
-    "HLOWhiles", "while", "track_hlo_whiles", "VJP HLO while loops",
-    "while instructions of the optimized HLO (fused computations included).")
-HLOCustomCalls = program_benchmark(
-    "HLOCustomCalls", "custom-call", "track_hlo_custom_calls", "VJP HLO custom-calls",
-    "custom-call instructions of the optimized HLO (fused computations included).")
+# One class per count: HLOFusions.track_hlo_fusions, HLOCopies.track_hlo_copies, ...
+for _op, _plural in TRACKED_PLURALS.items():
+    globals()[_class_name(_plural)] = track_class(
+        ProgramBenchmark, __name__, _class_name(_plural), f"track_hlo_{_plural}", "instructions",
+        "VJP fused kernels (HLO fusions)" if _op == "fusion" else f"VJP HLO {_op} instructions",
+        "Fusion instructions outside fused computations of the optimized HLO: fused kernels."
+        if _op == "fusion" else
+        f"{_op} instructions of the optimized HLO (fused computations included).", op=_op)
+del _op, _plural

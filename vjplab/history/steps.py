@@ -35,6 +35,7 @@ from enum import Enum
 from vjplab.history.derived import NET_METHOD, method_name
 from vjplab.history.results import Measurement
 from vjplab.history.versions import sort_versions
+from vjplab.measure.hlo import TRACKED_PLURALS
 
 MIB = 2.0**20
 
@@ -77,15 +78,8 @@ RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     Rule("track_bytes_accessed", "XLA bytes accessed", None),
     Rule("track_xla_memory", "XLA memory", None),
     # op counts of the optimized HLO program (benchmarks/bench_program.py)
-    Rule("track_hlo_fusions", "HLO fusions (kernels)", None),
-    Rule("track_hlo_copies", "HLO copies", None),
-    Rule("track_hlo_transposes", "HLO transposes", None),
-    Rule("track_hlo_pads", "HLO pads", None),
-    Rule("track_hlo_concatenates", "HLO concatenates", None),
-    Rule("track_hlo_slices", "HLO slices", None),
-    Rule("track_hlo_dynamic_update_slices", "HLO dynamic-update-slices", None),
-    Rule("track_hlo_whiles", "HLO while loops", None),
-    Rule("track_hlo_custom_calls", "HLO custom-calls", None),
+    *(Rule(f"track_hlo_{plural}", f"HLO {op} count", None)
+      for op, plural in TRACKED_PLURALS.items()),
 )}
 #: benchmarks outside RULES (a new time_/track_ method) are noisy, with this threshold
 DEFAULT_THRESHOLD = 1.1

@@ -54,6 +54,12 @@ CANONICAL_FORM = 1
 COUNTED_OPS = ("fusion", "copy", "transpose", "pad", "concatenate", "slice",
                "dynamic-update-slice", "while", "custom-call")
 COUNT_KEYS = COUNTED_OPS + ("instructions",)
+#: count -> the plural in its asv benchmark's name (``track_hlo_<plural>``, class
+#: ``HLO<Plural>``; benchmarks/bench_program.py) and its rule (vjplab.history.steps)
+TRACKED_PLURALS = {"fusion": "fusions", "copy": "copies", "transpose": "transposes",
+                   "pad": "pads", "concatenate": "concatenates", "slice": "slices",
+                   "dynamic-update-slice": "dynamic_update_slices", "while": "whiles",
+                   "custom-call": "custom_calls"}
 
 _TABLE_HEADERS = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
 _NAME = r"[A-Za-z_][\w.\-]*"
