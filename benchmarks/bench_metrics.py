@@ -14,7 +14,8 @@ compile time as samples of minima; see vjplab/measure/).
 
 from __future__ import annotations
 
-from .params import GRID, PARAM_NAMES, SPACE, sweep_params, table_entry, track_class
+from .params import (GRID, PARAM_NAMES, SPACE, class_with_track, sweep_params,
+                     table_entry)
 
 
 class MetricBenchmark:
@@ -46,7 +47,7 @@ class MetricBenchmark:
 def metric_benchmark(name: str, metric: str, method: str, unit: str, pretty_name: str,
                      doc: str) -> type:
     """A MetricBenchmark subclass whose one track_ method reports ``metric``."""
-    return track_class(MetricBenchmark, __name__, name, method, unit, pretty_name, doc,
+    return class_with_track(MetricBenchmark, __name__, name, method, unit, pretty_name, doc,
                        metric=metric)
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from vjplab.measure.hlo import TRACKED_PLURALS  # no JAX: the track_ processes stay cheap
 
-from .params import GRID, PARAM_NAMES, SPACE, sweep_params, table_entry, track_class
+from .params import (GRID, PARAM_NAMES, SPACE, class_with_track, sweep_params,
+                     table_entry)
 
 
 class ProgramBenchmark:
@@ -34,6 +35,8 @@ class ProgramBenchmark:
     timeout = 120.0
     version = "1"
 
+    # Its own setup_cache, like bench_metrics.MetricBenchmark's: asv keys a cache by the
+    # function's source line, so one shared function would give both modules one cache.
     def setup_cache(self):
         from vjplab.measure.fingerprints import fingerprint_sweep, sidecar_from_environment
 
@@ -57,7 +60,7 @@ def _class_name(plural: str) -> str:
 
 # One class per count: HLOFusions.track_hlo_fusions, HLOCopies.track_hlo_copies, ...
 for _op, _plural in TRACKED_PLURALS.items():
-    globals()[_class_name(_plural)] = track_class(
+    globals()[_class_name(_plural)] = class_with_track(
         ProgramBenchmark, __name__, _class_name(_plural), f"track_hlo_{_plural}", "instructions",
         "VJP fused kernels (HLO fusions)" if _op == "fusion" else f"VJP HLO {_op} instructions",
         "Fusion instructions outside fused computations of the optimized HLO: fused kernels."

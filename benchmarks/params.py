@@ -35,8 +35,8 @@ def table_entry(table: dict, family: str, strategy: str, dimension: int, localit
     return entry
 
 
-def track_class(base: type, module: str, name: str, method: str, unit: str, pretty_name: str,
-                doc: str, **attributes) -> type:
+def class_with_track(base: type, module: str, name: str, method: str, unit: str,
+                     pretty_name: str, doc: str, **attributes) -> type:
     """A subclass of ``base`` whose one track_ method ``method`` returns ``self.value``."""
 
     def track(self, table, family, strategy, dimension, locality):

@@ -233,7 +233,8 @@ def test_sidecar_location_comes_from_the_environment(tmp_path):
     env = {fingerprints.DIR_ENV: str(tmp_path / "fp" / "vm"), fingerprints.COMMIT_ENV: "ab" * 20,
            "ASV_ENV_NAME": "virtualenv-py3.11-jax0.4.31"}
     sidecar, note = sidecar_from_environment(env)
-    assert note == "" and sidecar.path == tmp_path / "fp" / "vm" / "abababab-virtualenv-py3.11-jax0.4.31"
+    assert note == ""
+    assert sidecar.path == tmp_path / "fp" / "vm" / "abababab-virtualenv-py3.11-jax0.4.31"
     assert results_stem("ab" * 20, "x" * 200).startswith("abababab-env-")
     none, note = sidecar_from_environment({"ASV_ENV_NAME": "e"})
     assert none is None and fingerprints.DIR_ENV in note
