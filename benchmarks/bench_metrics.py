@@ -14,7 +14,8 @@ compile time as samples of minima; see vjplab/measure/).
 
 from __future__ import annotations
 
-from .params import GRID, PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
+from .params import (GRID, PARAM_NAMES, SPACE, class_with_track, sweep_params,
+                     table_entry)
 
 
 class MetricBenchmark:
@@ -37,12 +38,7 @@ class MetricBenchmark:
     setup_cache.timeout = 3600.0
 
     def setup(self, table, family, strategy, dimension, locality):
-        skip_unless_selected("metrics", family, strategy, dimension, locality)
-        entry = table[(family, strategy, dimension, locality)]
-        if "skipped" in entry:
-            raise NotImplementedError(entry["skipped"])
-        if "failed" in entry:  # asv records a failure for this combination alone
-            raise RuntimeError(f"measuring this combination failed: {entry['failed']}")
+        entry = table_entry(table, family, strategy, dimension, locality, "measuring")
         if entry.get(self.metric) is None:
             raise NotImplementedError(f"this JAX release/backend provides no {self.metric}")
         self.value = entry[self.metric]
@@ -51,14 +47,8 @@ class MetricBenchmark:
 def metric_benchmark(name: str, metric: str, method: str, unit: str, pretty_name: str,
                      doc: str) -> type:
     """A MetricBenchmark subclass whose one track_ method reports ``metric``."""
-
-    def track(self, table, family, strategy, dimension, locality):
-        return self.value
-
-    track.unit = unit
-    track.pretty_name = pretty_name
-    return type(name, (MetricBenchmark,), {"__doc__": doc, "__module__": __name__,
-                                           "metric": metric, method: track})
+    return class_with_track(MetricBenchmark, __name__, name, method, unit, pretty_name, doc,
+                       metric=metric)
 
 
 DeviceTime = metric_benchmark(

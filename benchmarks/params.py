@@ -21,6 +21,33 @@ def sweep_params(sweep: Sweep) -> list[list]:
             list(sweep.localities)]
 
 
+def table_entry(table: dict, family: str, strategy: str, dimension: int, locality: int,
+                failed: str) -> dict:
+    """The shared ``setup_cache`` table's entry of a metrics-sweep combination: skip (asv:
+    NotImplementedError) when the grid or the table says so, fail (RuntimeError, asv records a
+    failure for this combination alone) when ``failed`` this combination."""
+    skip_unless_selected("metrics", family, strategy, dimension, locality)
+    entry = table[(family, strategy, dimension, locality)]
+    if "skipped" in entry:
+        raise NotImplementedError(entry["skipped"])
+    if "failed" in entry:
+        raise RuntimeError(f"{failed} this combination failed: {entry['failed']}")
+    return entry
+
+
+def class_with_track(base: type, module: str, name: str, method: str, unit: str,
+                     pretty_name: str, doc: str, **attributes) -> type:
+    """A subclass of ``base`` whose one track_ method ``method`` returns ``self.value``."""
+
+    def track(self, table, family, strategy, dimension, locality):
+        return self.value
+
+    track.unit = unit
+    track.pretty_name = pretty_name
+    return type(name, (base,), {"__doc__": doc, "__module__": module, method: track,
+                                **attributes})
+
+
 def skip_unless_selected(kind: str, family: str, strategy: str | None, dimension: int,
                          locality: int | None) -> None:
     """Raise NotImplementedError (asv: skipped) with the reason when the active grid's ``kind``

@@ -122,6 +122,30 @@ def test_smoke_run_publishes_dashboard(smoke_run):
     assert len(series) >= 1 and series[0][1] is not None
 
 
+def test_smoke_run_writes_program_fingerprints_beside_the_results(smoke_run):
+    """Every latency combination's fingerprint in the sidecar of the run's results file
+    (outside asv's results directory); the op counts as track_ results."""
+    from vjplab.measure.fingerprints import Sidecar, combination_key
+
+    (path,) = [Path(f) for f in glob.glob(str(smoke_run / "results" / "*" / "*.json"))
+               if not f.endswith("machine.json")]
+    sidecar = Sidecar.of_results_file(smoke_run / "results", f"{path.parent.name}/{path.name}")
+    assert sidecar.path.parent.parent == smoke_run / "fingerprints"
+    index = sidecar.read()
+    assert index is not None, f"no fingerprints at {sidecar.path}"
+    assert index["jax"] == jax.__version__
+    latency = GRIDS["smoke"].latency
+    for combo in latency.combinations():
+        if latency.skip_reason(*combo) is None:
+            stored = index["combinations"][combination_key(*combo)]
+            assert "sha256" in stored or "skipped" in stored, (combo, stored)
+            if "sha256" in stored:
+                assert sidecar.hlo_text(stored).startswith("HloModule module")
+    data = json.loads(path.read_text())
+    fusions = data["results"]["bench_program.HLOFusions.track_hlo_fusions"][0]
+    assert any(isinstance(v, (int, float)) and v >= 1 for v in fusions)
+
+
 def test_environment_with_false_label_is_refused(tmp_path):
     """The labelled environment refuses to start when the claimed jax is not the imported one."""
     config = current_environment_config(ROOT, tmp_path)

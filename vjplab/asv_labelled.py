@@ -50,6 +50,15 @@ class LabelledExistingEnvironment(ExistingEnvironment):
     def matches(cls, python: str) -> bool:
         return False  # only when asked for by name
 
+    def run(self, args, **kwargs):
+        """As asv's ``existing`` environment, plus ``ASV_ENV_NAME``: asv sets it only for the
+        environments it runs through ``run_executable`` (virtualenvs), and the benchmark
+        processes name their program-fingerprint sidecar after the results file
+        (vjplab.measure.fingerprints)."""
+        env = dict(kwargs.pop("env", None) or os.environ)
+        env.setdefault("ASV_ENV_NAME", self.name)
+        return super().run(args, env=env, **kwargs)
+
     @property
     def name(self) -> str:
         return get_env_name(self.tool_name, self._executable.replace(os.path.sep, "_"),

@@ -16,6 +16,13 @@ a metrics sweep of N = 1e3 for all strategies and 1e5 for the scalable ones at k
 locality every family accepts at N = 1e3). The ``full`` grid measures every metric on its
 whole latency sweep.
 
+Program fingerprints (benchmarks/bench_program.py, vjplab.measure.fingerprints): every grid
+compiles each combination of its latency and metrics sweeps once more (never run) and keeps the
+optimized HLO's hash and text in a sidecar beside the results; the nine ``track_hlo_*`` op
+counts are asv benchmarks of the **metrics** sweep only (on ``default`` the metrics sweep's
+combinations, on ``full`` the whole latency sweep), because each is one asv process per
+parameter set (docs/asv.md, "Program fingerprints", has the measured cost).
+
 asv's parameters are NOT a grid's: they are ``PARAM_SPACE``, the union of every grid, so results
 of different grids are the same benchmarks to asv. A grid selects which combinations run: the
 others skip in setup with the reason, and ``vjplab bench`` / ``vjplab record`` pass asv a

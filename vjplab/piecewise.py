@@ -150,6 +150,8 @@ class LiveStatus:
         line = line.rstrip("\n")
         if "··· Setting up bench_metrics" in line:
             text = "the family's metrics (setup_cache)"
+        elif "··· Setting up bench_program" in line:
+            text = "the family's programs (setup_cache)"
         else:
             match = ASV_PROGRESS.match(line)
             if match is None:

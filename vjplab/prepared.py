@@ -78,12 +78,36 @@ def _checked_problem(family: str, strategy: str, dimension: int, locality: int, 
     return p if reason is None else Infeasible(reason)
 
 
+def compiled_vjp(family: str, strategy: str, dimension: int, locality: int,
+                 dtype: str = "float32", seed: int = 0):
+    """The compiled executable (``jax.stages.Compiled``) of exactly the program ``prepare``
+    builds and the benchmarks call (the same jitted VJP at the problem's point and cotangent),
+    compiled once more but never run; the prepared one when this process has it. Raises
+    Infeasible as ``prepare`` does (vjplab.measure.fingerprints reads its optimized HLO)."""
+    cached = _CACHE.get((family, strategy, dimension, locality, dtype, seed))
+    if isinstance(cached, Infeasible):
+        raise cached
+    if cached is not None:
+        p, jitted = cached.problem, cached.vjp
+    else:
+        p = _checked_problem(family, strategy, dimension, locality, dtype, seed)
+        if isinstance(p, Infeasible):
+            raise p
+        jitted = jitted_vjp(strategy, p)
+    return jitted.lower(p.x, p.cotangent).compile()
+
+
+def jitted_vjp(strategy: str, p: Problem) -> Callable[[jax.Array, jax.Array], jax.Array]:
+    """The jitted VJP of ``strategy`` for ``p``: what the benchmarks call."""
+    return jax.jit(STRATEGIES[strategy].make_vjp(p))
+
+
 def _build(family: str, strategy: str, dimension: int, locality: int, dtype: str,
            seed: int) -> PreparedVJP | Infeasible:
     p = _checked_problem(family, strategy, dimension, locality, dtype, seed)
     if isinstance(p, Infeasible):
         return p
-    jitted = jax.jit(STRATEGIES[strategy].make_vjp(p))
+    jitted = jitted_vjp(strategy, p)
     prepared = PreparedVJP(strategy, p, jitted)
     prepared.call()  # compile and warm up outside any timing
     return PreparedVJP(strategy, p, jitted, warm_call_seconds=_mean_call_seconds(prepared))

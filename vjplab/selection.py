@@ -56,6 +56,10 @@ class Selection:
 SELECTIONS: tuple[Selection, ...] = (
     Selection(r"bench_vjp\.TimeVJP\.time_vjp", "latency"),
     Selection(r"bench_metrics\.[A-Za-z_]\w*\.track_\w+", "metrics", shared_measurement=True),
+    # op counts of the optimized HLO (one setup_cache, which also fingerprints the latency
+    # sweep into the sidecar): the metrics sweep, see benchmarks/bench_program.py
+    Selection(r"bench_program\.[A-Za-z_]\w*\.track_hlo_\w+", "metrics",
+              shared_measurement=True),
     Selection(r"bench_memory\.PeakMemVJP\.peakmem_vjp", "metrics"),
     Selection(r"bench_memory\.PeakMemReference\.peakmem_reference", "metrics",
               ("family", "dimension")),

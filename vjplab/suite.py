@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shlex
 import subprocess
@@ -24,6 +25,7 @@ from vjplab.dashboard.publish import publish as publish_dashboard
 from vjplab.dashboard.report_page import PAGE_NAME
 from vjplab.dashboard.run_manifest import newest_results_file
 from vjplab.grid import GRIDS
+from vjplab.measure import fingerprints
 from vjplab.piecewise import Job, format_duration, log_file, run_jobs
 from vjplab.pieces import filter_by_regex, grid_param_sets, split_by_family
 from vjplab.planted import check_separated, planted_factor
@@ -180,6 +182,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
         log.flush()
         subprocess.run(asv + ["machine", "--yes", "--config", str(config)] + machine_args,
                        env=env, cwd=root, check=True, stdout=log, stderr=subprocess.STDOUT)
+        env.update(fingerprint_env(results_dir, asv_machine_name(machine), commit))
         outcome = run_jobs(jobs, env=env, cwd=root, log=log,
                            on_finished=lambda result: journal.add(result.job.piece),
                            sets_before=sum(p.size for p in kept), total_sets=len(sets))
@@ -192,6 +195,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
             raise RunInterrupted(f"interrupted during {outcome.interrupted.label}")
         journal.complete()
         print(f"asv ran {len(jobs)} pieces in {format_duration(outcome.seconds)}", flush=True)
+        check_fingerprint_machine(this_results_file(), env)
         from vjplab.dashboard.run_manifest import record_run  # grid, skips, versions
         record_run(results_dir, commit, grid, bench=bench, rounds=rounds)
         if publish:
@@ -212,6 +216,44 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
                                   f"{r.job.label}" for r in statuses)
                         + f"\nsee asv's log: {log_path}")
     return html / "index.html"
+
+
+def asv_machine_name(machine: str | None) -> str:
+    """The machine name asv files this run's results under: ``machine`` when given, else the
+    one asv 0.6 picks (``asv.machine.MachineCollection.load``): the hostname's entry of
+    ~/.asv-machine.json, else its only entry, else the hostname."""
+    if machine:
+        return machine
+    node = platform.uname().node
+    try:
+        data = json.loads(Path("~/.asv-machine.json").expanduser().read_text())
+    except (OSError, ValueError):
+        return node
+    entries = {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) \
+        else {}
+    if node in entries:
+        return str(entries[node].get("machine", node))
+    if len(entries) == 1:
+        return str(next(iter(entries.values())).get("machine", node))
+    return node
+
+
+def fingerprint_env(results_dir: Path, machine: str, commit: str) -> dict[str, str]:
+    """What the benchmark processes need to write program fingerprints beside the results
+    (vjplab.measure.fingerprints): the machine's sidecar directory and the commit."""
+    return {fingerprints.DIR_ENV: str(fingerprints.fingerprints_root(results_dir) / machine),
+            fingerprints.COMMIT_ENV: commit}
+
+
+def check_fingerprint_machine(results_file: Path | None, env: dict[str, str]) -> None:
+    """One line when asv filed the results under another machine than the fingerprints."""
+    if results_file is None:
+        return
+    where = Path(env.get(fingerprints.DIR_ENV, ""))
+    if where.name and where.name != results_file.parent.name:
+        print(f"program fingerprints went to {where}, but asv filed the results under machine "
+              f"{results_file.parent.name!r}: the history report will not find them (pass "
+              f"--machine)", file=sys.stderr, flush=True)
 
 
 class RunInterrupted(Exception):

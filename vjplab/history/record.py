@@ -30,8 +30,8 @@ from vjplab.history.completeness import (ParamSet, missing_parameter_sets, store
 from vjplab.piecewise import Job, JobResult, log_file, run_jobs
 from vjplab.pieces import grid_param_sets, split_by_family
 from vjplab.selection import grid_regex, names_regex, param_set_name
-from vjplab.suite import (RunInterrupted, git_head, planted_environment, read_asv_config,
-                          repo_root, resolved_asv_config)
+from vjplab.suite import (RunInterrupted, fingerprint_env, git_head, planted_environment,
+                          read_asv_config, repo_root, resolved_asv_config)
 from vjplab.suite_info import discover_suite
 
 
@@ -105,6 +105,7 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     asv = [sys.executable, "-m", "asv"]
     machine = machine or platform.node()
     commit = git_head(root)
+    env.update(fingerprint_env(results_dir, machine, commit))  # vjplab.measure.fingerprints
     suite = list(discover_suite(root, grid))
     log_path = log_file(config_dir, "record")
     print(f"recording the {grid!r} grid for {len(chosen)} JAX release(s) on {machine}, one "

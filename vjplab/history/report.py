@@ -3,6 +3,9 @@
 Every form states each kind's threshold, the benchmarks whose asv version changed (separate
 series), the points missing because a release's newest results file holds null, and the
 commits each step compares (with a note when releases were recorded at different commits).
+Each flagged latency (``time_vjp``) step says whether XLA's program is the same on both sides
+("same program", "program changed" with the op counts that differ, or why it cannot tell:
+vjplab.history.programs); the HTML report links a unified diff of the two HLO texts.
 
 Plots: one per (machine, benchmark, benchmark version, parameters without the strategy);
 x = JAX version (sorted as versions, evenly spaced), one line per strategy, log y (linear when
@@ -19,6 +22,8 @@ from pathlib import Path
 
 from vjplab.history.labels import (describe_params, describe_version, format_change,
                                    format_value, short_hash, short_name, unit_of)
+from vjplab.history.programs import (CHANGED, LATENCY_KIND, SAME, ProgramNote,
+                                     diff_file_name, program_note, write_diff)
 from vjplab.history.results import ResultsSet
 from vjplab.history.steps import (RULES, Rules, SeriesKey, Step, Verdict, build_series,
                                   kinds_table, missing_points, rule_for, steps, worst_first)
@@ -36,6 +41,8 @@ class History:
     series: dict[SeriesKey, dict]
     steps: list[Step]
     rules: Rules
+    #: flagged time_vjp step -> same program or not (``program_notes`` fills it)
+    programs: dict[Step, ProgramNote] | None = None
 
     @property
     def versions(self) -> list[str]:
@@ -55,6 +62,33 @@ def build_history(results: ResultsSet, rules: Rules | None = None) -> History:
     rules = RULES if rules is None else rules
     series = build_series(results.measurements)
     return History(results, series, worst_first(steps(series, rules)), rules)
+
+
+def program_notes(history: History) -> dict[Step, ProgramNote]:
+    """Same program or not, for every flagged time_vjp step (read from the fingerprint
+    sidecars once, then kept on ``history``)."""
+    if history.programs is None:
+        history.programs = {}
+        for step in history.steps:
+            if step.verdict == Verdict.NO_CHANGE or step.kind != LATENCY_KIND:
+                continue
+            points = history.series[(step.machine, step.benchmark, step.params,
+                                     step.benchmark_version)]
+            history.programs[step] = program_note(
+                history.results, step.benchmark, step.params, points[step.before_version],
+                points[step.after_version])
+    return history.programs
+
+
+def _program_line(history: History) -> list[str]:
+    notes = program_notes(history)
+    if not notes:
+        return []
+    verdicts = Counter(note.verdict for note in notes.values())
+    return [f"XLA programs of the {len(notes)} flagged latency steps: {verdicts[SAME]} same "
+            f"program, {verdicts[CHANGED]} program changed, "
+            f"{len(notes) - verdicts[SAME] - verdicts[CHANGED]} without fingerprints on both "
+            f"sides (column \"program\")"]
 
 
 def thresholds_line(rules: Rules) -> str:
@@ -122,7 +156,8 @@ def summary_lines(history: History) -> list[str]:
     if partial:
         lines.append(f"{partial} series lack some versions (benchmark or combination not "
                      f"recorded there); their steps join the versions they have")
-    lines += _version_notes(history) + _missing_note(history) + _commit_notes(history)
+    lines += (_program_line(history) + _version_notes(history) + _missing_note(history)
+              + _commit_notes(history))
     if len(history.versions) < 2:
         lines.append("fewer than two JAX versions recorded: no steps to classify "
                      "(record more with `python -m vjplab record`)")
@@ -143,11 +178,19 @@ def _step_cells(history: History, step: Step) -> list[str]:
             format_change(rule, step.before, step.after, unit), format_value(step.before, unit),
             format_value(step.after, unit), short_name(step.benchmark),
             _parameters_cell(history, step),
-            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}", step.machine]
+            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}", step.machine,
+            _program_cell(history, step)]
+
+
+def _program_cell(history: History, step: Step) -> str:
+    note = program_notes(history).get(step)
+    return note.text if note else ""
 
 
 STEP_HEADER = ["verdict", "JAX step", "change", "before", "after", "benchmark", "parameters",
-               "commits", "machine"]
+               "commits", "machine", "program"]
+#: where the HTML report writes the diffs of changed programs (under its plots directory)
+DIFFS_DIR = "hlo-diffs"
 
 
 def terminal_table(history: History, limit: int = 40) -> str:
@@ -230,7 +273,8 @@ def write_html(history: History, html_dir: Path) -> Path:
         plt.close(fig)
         figures.append((machine, title, name))
     changed = [s for s in history.steps if s.verdict != Verdict.NO_CHANGE]
-    rows = "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _step_cells(history, s))
+    rows = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in _html_cells(history, s,
+                                                                                plots_dir))
                      + "</tr>" for s in changed)
     figs = "\n".join(f'<figure><img src="{PLOTS_DIR}/{n}" alt="{html.escape(t)}">'
                      f"<figcaption>{html.escape(m)}</figcaption></figure>"
@@ -256,6 +300,19 @@ td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;marg
     path.write_text(page)
     link_from_dashboard(html_dir)
     return path
+
+
+def _html_cells(history: History, step: Step, plots_dir: Path) -> list[str]:
+    """A step's cells as HTML; a changed program's cell links the diff it writes."""
+    cells = [html.escape(c) for c in _step_cells(history, step)]
+    note = program_notes(history).get(step)
+    if note is not None and note.diff is not None:
+        name = diff_file_name(step.machine, step.params, step.before_version,
+                              step.after_version)
+        write_diff(note, plots_dir / DIFFS_DIR, name)
+        cells[-1] += (f' (<a href="{PLOTS_DIR}/{DIFFS_DIR}/{html.escape(name)}">diff of the '
+                      f'HLO</a>)')
+    return cells
 
 
 LINK_MARKER = "<!-- vjplab-history-link -->"

@@ -11,8 +11,9 @@ and never replaced by an older file's value. Steps join consecutive measured poi
 **Classification** of a step before -> after, by the benchmark's kind (its method name, e.g.
 ``time_vjp``) and the kind's rule in ``RULES``:
 
-* deterministic kinds (XLA flops, bytes accessed, XLA memory; threshold None): a regression if
-  the value grew, an improvement if it shrank, no change only if identical;
+* deterministic kinds (XLA flops, bytes accessed, XLA memory, the HLO op counts; threshold
+  None): a regression if the value grew, an improvement if it shrank, no change only if
+  identical;
 * otherwise, with the kind's threshold t and absolute floor f (0 unless stated): no change if
   the two intervals asv stored overlap (its 99% confidence intervals, else the sample quartiles;
   a result with neither, such as a single-sample track_ or peakmem_, is judged by the values
@@ -34,6 +35,7 @@ from enum import Enum
 from vjplab.history.derived import NET_METHOD, method_name
 from vjplab.history.results import Measurement
 from vjplab.history.versions import sort_versions
+from vjplab.measure.hlo import TRACKED_PLURALS
 
 MIB = 2.0**20
 
@@ -75,6 +77,9 @@ RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     Rule("track_flops", "XLA flops", None),
     Rule("track_bytes_accessed", "XLA bytes accessed", None),
     Rule("track_xla_memory", "XLA memory", None),
+    # op counts of the optimized HLO program (benchmarks/bench_program.py)
+    *(Rule(f"track_hlo_{plural}", f"HLO {op} count", None)
+      for op, plural in TRACKED_PLURALS.items()),
 )}
 #: benchmarks outside RULES (a new time_/track_ method) are noisy, with this threshold
 DEFAULT_THRESHOLD = 1.1
