@@ -161,6 +161,7 @@ def test_catalog_matches_registries():
     assert STRATEGIES.names() == vjplab.strategies() == catalog.strategy_names()
     assert {s.name for s in STRATEGIES if s.dense} == catalog.DENSE_STRATEGIES
     assert {f.name for f in FAMILIES if not f.uses_locality} == catalog.LOCALITY_FREE_FAMILIES
+    assert {f.name for f in FAMILIES if isinstance(f, ScalarLoss)} == catalog.SCALAR_LOSS_FAMILIES
 
 
 def test_listing_names_imports_no_jax():

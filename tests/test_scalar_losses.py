@@ -213,3 +213,47 @@ def test_naive_jacrev_forms_a_one_row_jacobian(family):
     p = vjplab.problem(family, vjplab.nearest_dimension(family, 100), 1, dtype="float64")
     assert jax.jacrev(p.f)(p.x).shape == (1, p.in_size)
     assert jax.jacfwd(p.f)(p.x).shape == (1, p.in_size)
+
+
+# --- the grids -----------------------------------------------------------------------------------
+
+
+def grid_dimensions(grid: str, kind: str, family: str) -> set[int]:
+    from vjplab.grid import GRIDS
+
+    sweep = GRIDS[grid].sweep(kind)
+    return {c[2] for c in sweep.combinations() if c[0] == family and sweep.skip_reason(*c) is None}
+
+
+@pytest.mark.parametrize("family", SCALAR_FAMILIES)
+def test_default_grid_runs_scalar_losses_at_fewer_dimensions(family):
+    """The default grid's time budget: scalar losses' latency at 1e3, 1e4 and 1e6 only; the full
+    grid and the metrics sweep as every family's."""
+    from vjplab.grid import GRIDS
+
+    assert grid_dimensions("default", "latency", family) == {1_000, 10_000, 1_000_000}
+    assert grid_dimensions("default", "latency", "roll_cubic") == {100, 1_000, 10_000, 100_000,
+                                                                    1_000_000}
+    assert grid_dimensions("full", "latency", family) == grid_dimensions("full", "latency",
+                                                                         "roll_cubic")
+    assert grid_dimensions("default", "metrics", family) == {1_000, 100_000}
+    reason = GRIDS["default"].selection_reason("latency", family, "jax_vjp", 100_000, 1)
+    assert reason == (f"this grid runs {family} only at dimensions 1000, 10000, 1000000 "
+                      f"(its time budget)")
+    assert GRIDS["default"].selection_reason("latency", family, "naive_jacrev", 10_000, 16) is None
+
+
+def test_dense_memory_estimate_of_a_scalar_loss():
+    """naive_jacrev of a scalar loss is one reverse pass (O(N)); naive_jacfwd pushes N tangents
+    through f (~3 N^2: measured at N = 1e4, k = 1..16, 1.2 to 8 GiB and 1 to 18 s a call), so
+    the default budget skips it at 1e4 as it does every square Jacobian's."""
+    p = vjplab.problem("ginzburg_landau_2d", 10_000, 1)
+    jacrev, jacfwd = STRATEGIES["naive_jacrev"], STRATEGIES["naive_jacfwd"]
+    assert jacrev.memory_bytes(p) == (3 * 10_000 + 1) * 4
+    assert jacfwd.memory_bytes(p) == (10_000 + 3 * 10_000**2) * 4
+    assert jacrev.infeasible_reason(p) is None
+    assert "budget" in jacfwd.infeasible_reason(p)
+    assert jacfwd.infeasible_reason(vjplab.problem("ginzburg_landau_2d", 1024, 1)) is None
+    # A square Jacobian's estimate is the same for both: 4 N^2.
+    square = vjplab.problem("roll_cubic", 1000, 1)
+    assert jacrev.memory_bytes(square) == jacfwd.memory_bytes(square) == 4 * 1000**2 * 4

@@ -39,6 +39,10 @@ DENSE_STRATEGIES: frozenset[str] = frozenset({"naive_jacfwd", "naive_jacrev"})
 #: families whose structure does not depend on k (Family.uses_locality must agree).
 LOCALITY_FREE_FAMILIES: frozenset[str] = frozenset({"dense_control"})
 
+#: scalar losses, M = 1 (exactly the ScalarLoss subclasses; checked at registration).
+SCALAR_LOSS_FAMILIES: frozenset[str] = frozenset({"ginzburg_landau_2d", "least_squares_3d",
+                                                  "smoothness_1d"})
+
 
 def family_names() -> list[str]:
     return sorted(FAMILY_MODULES)

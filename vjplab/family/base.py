@@ -106,11 +106,14 @@ FAMILIES: Registry[Family] = Registry("family")
 
 def register_family(cls: type[Family]) -> type[Family]:
     """Class decorator: instantiate the family and add it to the registry under ``cls.name``."""
-    from vjplab.catalog import LOCALITY_FREE_FAMILIES
+    from vjplab.catalog import LOCALITY_FREE_FAMILIES, SCALAR_LOSS_FAMILIES
 
     if cls.uses_locality == (cls.name in LOCALITY_FREE_FAMILIES):
         raise ValueError(f"family {cls.name!r}: uses_locality={cls.uses_locality} disagrees with "
                          f"vjplab.catalog.LOCALITY_FREE_FAMILIES")
+    if issubclass(cls, ScalarLoss) != (cls.name in SCALAR_LOSS_FAMILIES):
+        raise ValueError(f"family {cls.name!r}: being a ScalarLoss or not disagrees with "
+                         f"vjplab.catalog.SCALAR_LOSS_FAMILIES")
     FAMILIES.register(cls.name, cls())
     return cls
 
