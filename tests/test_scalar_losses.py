@@ -227,8 +227,8 @@ def grid_dimensions(grid: str, kind: str, family: str) -> set[int]:
 
 @pytest.mark.parametrize("family", SCALAR_FAMILIES)
 def test_default_grid_runs_scalar_losses_at_fewer_dimensions(family):
-    """The default grid's time budget: scalar losses' latency at 1e3 and 1e6 only; the full
-    grid and the metrics sweep as every family's."""
+    """The default grid's time budget: scalar losses' latency at 1e3 and 1e6 only, metrics at
+    1e5 only; the full grid as every family's."""
     from vjplab.grid import GRIDS
 
     assert grid_dimensions("default", "latency", family) == {1_000, 1_000_000}
@@ -236,7 +236,10 @@ def test_default_grid_runs_scalar_losses_at_fewer_dimensions(family):
                                                                     1_000_000}
     assert grid_dimensions("full", "latency", family) == grid_dimensions("full", "latency",
                                                                          "roll_cubic")
-    assert grid_dimensions("default", "metrics", family) == {1_000, 100_000}
+    assert grid_dimensions("default", "metrics", family) == {100_000}
+    assert grid_dimensions("default", "metrics", "roll_cubic") == {1_000, 100_000}
+    assert grid_dimensions("full", "metrics", family) == grid_dimensions("full", "metrics",
+                                                                         "roll_cubic")
     reason = GRIDS["default"].selection_reason("latency", family, "jax_vjp", 100_000, 1)
     assert reason == f"this grid runs {family} only at dimensions 1000, 1000000 (its time budget)"
     assert GRIDS["default"].selection_reason("latency", family, "naive_jacrev", 1_000, 16) is None
