@@ -9,6 +9,7 @@ is what it checks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -62,6 +63,26 @@ def geometry(p: Problem) -> Geometry:
             parts.append(_unravel(int(np.prod(part_shape)), part_shape))
         return Geometry(np.concatenate(parts), _unravel(n_in, shape), (None,) * d)
     raise ValueError(f"no geometry for family {p.family!r}: describe its grid in tests/geometry.py")
+
+
+#: Scalar-loss families (M = 1: the one output has no grid position): grid dimension d of the
+#: periodic n^d grid their input lies on (C order), and the radius of their Hessian, i.e. of the
+#: gradient x -> grad L(x) as a local vector function, from their docstrings.
+SCALAR_LOSSES: dict[str, tuple[int, Callable[[int], int]]] = {
+    "smoothness_1d": (1, lambda k: k),
+    "ginzburg_landau_2d": (2, lambda k: k),
+    "least_squares_3d": (3, lambda k: 2 * k),
+}
+
+
+def gradient_geometry(p: Problem) -> Geometry:
+    """For a scalar loss: the geometry of its gradient (output i = input i, same grid point),
+    whose Jacobian is the loss's Hessian."""
+    d = SCALAR_LOSSES[p.family][0]
+    n = round(p.in_size ** (1 / d))
+    assert n**d == p.in_size
+    positions = _unravel(p.in_size, (n,) * d)
+    return Geometry(positions, positions.copy(), (n,) * d)
 
 
 def grid_distance(geo: Geometry, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

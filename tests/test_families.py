@@ -12,6 +12,7 @@ import pytest
 import vjplab
 from tests.cases import CASES
 from tests.geometry import geometry, locality_violations
+from vjplab.family.base import ScalarLoss
 
 
 def test_every_family_has_cases():
@@ -79,7 +80,11 @@ def test_locality_bounds_dependence(family, dimension, locality):
     lies within distance k of its output on the family's grid (periodic axes wrap)."""
     p = vjplab.problem(family, dimension, locality, dtype="float64", seed=2)
     jacobian = dense_jacobian(family, dimension, locality) != 0
-    if vjplab.FAMILIES[family].uses_locality:
+    if isinstance(vjplab.FAMILIES[family], ScalarLoss):
+        # One output that depends on every input; the locality is the Hessian's
+        # (tests/test_scalar_losses.py: test_gradient_is_local).
+        assert jacobian.shape == (1, p.in_size) and jacobian.all() and p.sparsity().all()
+    elif vjplab.FAMILIES[family].uses_locality:
         assert jacobian.any()
         assert_within_locality(jacobian, p)
         assert_within_locality(p.sparsity(), p)
@@ -109,6 +114,15 @@ def test_locality_check_catches_a_shifted_band(family, dimension, locality, vari
     else:
         with pytest.raises(AssertionError, match="beyond distance"):
             assert_within_locality(jacobian, p)
+
+
+def test_cotangent_is_the_draw_after_x():
+    """A family that does not override sample_cotangent keeps the cotangent it always had: the
+    standard normal draw that follows x's in the seed's stream (stored results stay comparable)."""
+    p = vjplab.problem("brusselator_2d", 98, 2, dtype="float64", seed=5)
+    rng = np.random.default_rng(5)
+    vjplab.FAMILIES["brusselator_2d"].sample_input(p.spec, rng)
+    np.testing.assert_array_equal(p.cotangent, rng.standard_normal(p.out_size))
 
 
 def test_same_seed_same_arrays():
@@ -147,6 +161,7 @@ def test_catalog_matches_registries():
     assert STRATEGIES.names() == vjplab.strategies() == catalog.strategy_names()
     assert {s.name for s in STRATEGIES if s.dense} == catalog.DENSE_STRATEGIES
     assert {f.name for f in FAMILIES if not f.uses_locality} == catalog.LOCALITY_FREE_FAMILIES
+    assert {f.name for f in FAMILIES if isinstance(f, ScalarLoss)} == catalog.SCALAR_LOSS_FAMILIES
 
 
 def test_listing_names_imports_no_jax():

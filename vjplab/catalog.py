@@ -13,7 +13,10 @@ FAMILY_MODULES: dict[str, str] = {
     "brusselator_2d": "vjplab.family.brusselator_2d",
     "burgers_1d": "vjplab.family.burgers_1d",
     "dense_control": "vjplab.family.dense_control",
+    "ginzburg_landau_2d": "vjplab.family.ginzburg_landau_2d",
+    "least_squares_3d": "vjplab.family.least_squares_3d",
     "roll_cubic": "vjplab.family.roll_cubic",
+    "smoothness_1d": "vjplab.family.smoothness_1d",
     "squared_differences_1d": "vjplab.family.squared_differences",
     "squared_differences_2d": "vjplab.family.squared_differences",
     "squared_differences_3d": "vjplab.family.squared_differences",
@@ -35,6 +38,10 @@ DENSE_STRATEGIES: frozenset[str] = frozenset({"naive_jacfwd", "naive_jacrev"})
 
 #: families whose structure does not depend on k (Family.uses_locality must agree).
 LOCALITY_FREE_FAMILIES: frozenset[str] = frozenset({"dense_control"})
+
+#: scalar losses, M = 1 (exactly the ScalarLoss subclasses; checked at registration).
+SCALAR_LOSS_FAMILIES: frozenset[str] = frozenset({"ginzburg_landau_2d", "least_squares_3d",
+                                                  "smoothness_1d"})
 
 
 def family_names() -> list[str]:

@@ -137,13 +137,15 @@ def problem(family: str, dimension: int, locality: int, dtype: object = "float32
             seed: int = 0) -> Problem:
     """Build the Problem for ``family`` at input size N = ``dimension`` and radius k = ``locality``.
 
-    The same (family, N, k, dtype, seed) always gives the same ``x`` and ``cotangent``.
+    The same (family, N, k, dtype, seed) always gives the same ``x`` and ``cotangent``. The
+    cotangent is standard normal, except for scalar losses (M = 1), whose cotangent is 1: their
+    VJP is then the gradient, what ``jax.grad`` computes.
     """
     spec = make_spec(family, dimension, locality, dtype, seed)
     fam = FAMILIES[family]
     rng = np.random.default_rng(seed)
     x = fam.sample_input(spec, rng)
-    cotangent = rng.standard_normal(spec.out_size)
+    cotangent = fam.sample_cotangent(spec, rng)
     return Problem(
         spec=spec,
         f=fam.function(spec),

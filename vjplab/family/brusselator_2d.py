@@ -60,7 +60,9 @@ Sample input: a perturbation of the homogeneous steady state ``u* = A, v* = B / 
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 
 import jax.numpy as jnp
 import numpy as np
@@ -104,14 +106,17 @@ def _nearest_text(dimension: int) -> str:
     return f"{2 * n * n} or {2 * (n + 1) ** 2}"
 
 
-def _laplacian(w: np.ndarray, z: "jnp.ndarray") -> "jnp.ndarray":
-    """``Lap_k(z)`` for an (n, n) array ``z``: the plus-shaped radius-k stencil, periodic."""
-    out = 2 * w[0] * z
+def periodic_laplacian(w: np.ndarray, z: "jnp.ndarray") -> "jnp.ndarray":
+    """``Lap_k(z)`` for a d-dimensional array ``z``: on each axis the order-2k central stencil
+    with weights ``w`` (``laplacian_weights(k)``), summed over the axes, indices periodic.
+
+    On an (n, n) array this is the plus-shaped radius-k stencil of ``brusselator_2d``, its terms
+    added in the same order as always (axis 0 before axis 1, +o before -o)."""
+    out = z.ndim * w[0] * z
     for o in range(1, len(w)):
-        out = out + w[o] * (
-            jnp.roll(z, o, axis=0) + jnp.roll(z, -o, axis=0)
-            + jnp.roll(z, o, axis=1) + jnp.roll(z, -o, axis=1)
-        )
+        taps = functools.reduce(operator.add, (jnp.roll(z, sign * o, axis=axis)
+                                               for axis in range(z.ndim) for sign in (1, -1)))
+        out = out + w[o] * taps
     return out
 
 
@@ -157,8 +162,8 @@ class Brusselator2D(Family):
             u = x[: n * n].reshape(n, n)
             v = x[n * n:].reshape(n, n)
             u2v = u * u * v
-            f_u = a + u2v - (b + 1) * u + alpha * _laplacian(w, u)
-            f_v = b * u - u2v + alpha * _laplacian(w, v)
+            f_u = a + u2v - (b + 1) * u + alpha * periodic_laplacian(w, u)
+            f_v = b * u - u2v + alpha * periodic_laplacian(w, v)
             return jnp.concatenate([f_u.ravel(), f_v.ravel()])
 
         return f
@@ -173,8 +178,8 @@ class Brusselator2D(Family):
             c_u = c[: n * n].reshape(n, n)
             c_v = c[n * n:].reshape(n, n)
             two_uv = 2 * u * v
-            g_u = c_u * (two_uv - (b + 1)) + c_v * (b - two_uv) + alpha * _laplacian(w, c_u)
-            g_v = (c_u - c_v) * (u * u) + alpha * _laplacian(w, c_v)
+            g_u = c_u * (two_uv - (b + 1)) + c_v * (b - two_uv) + alpha * periodic_laplacian(w, c_u)
+            g_v = (c_u - c_v) * (u * u) + alpha * periodic_laplacian(w, c_v)
             return jnp.concatenate([g_u.ravel(), g_v.ravel()])
 
         return vjp

@@ -35,29 +35,16 @@ Sample input: standard normal (the default).
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from vjplab.family.base import Family, Spec, register_family
+from vjplab.family.base import CubicGrid, Family, Spec, register_family
 
 #: Smallest grid side: k = 1 needs two points per axis.
 MIN_SIDE: int = 2
-
-
-def _iroot(value: int, d: int) -> int:
-    """The largest integer n with n^d <= value (value >= 0)."""
-    if d == 1:
-        return value
-    n = math.isqrt(value) if d == 2 else int(round(value ** (1.0 / d)))
-    while n**d > value:
-        n -= 1
-    while (n + 1) ** d <= value:
-        n += 1
-    return n
 
 
 def _axis_slice(array: np.ndarray, start: int, stop: int, axis: int) -> np.ndarray:
@@ -73,42 +60,14 @@ def _difference(grid: "jnp.ndarray", k: int, axis: int) -> "jnp.ndarray":
     return lax.slice_in_dim(grid, k, n, axis=axis) - lax.slice_in_dim(grid, 0, n - k, axis=axis)
 
 
-class SquaredDifferences(Family):
+class SquaredDifferences(CubicGrid, Family):
     """Shared implementation; subclasses set ``name`` and the grid dimension ``ndim``."""
 
     ndim: ClassVar[int]
     min_locality = 1
+    min_side = MIN_SIDE
 
-    # --- sizes -------------------------------------------------------------------------------
-    def grid_shape(self, dimension: int) -> tuple[int, ...]:
-        d = self.ndim
-        n = _iroot(dimension, d)
-        if n**d != dimension or n < MIN_SIDE:
-            if d == 1:
-                raise ValueError(
-                    f"{self.name} needs dimension >= {MIN_SIDE}; nearest: {MIN_SIDE}"
-                )
-            examples = ", ".join(str(m**d) for m in range(MIN_SIDE, MIN_SIDE + 3))
-            if n < MIN_SIDE:
-                nearest = str(MIN_SIDE**d)
-            else:
-                nearest = f"{n**d} or {(n + 1) ** d}"
-            raise ValueError(
-                f"{self.name} needs dimension = n^{d} for an integer n >= {MIN_SIDE}, "
-                f"e.g. {examples}, ...; nearest: {nearest}"
-            )
-        return (n,) * d
-
-    def nearest_dimension(self, dimension: int) -> int:
-        d = self.ndim
-        lowest = MIN_SIDE**d
-        if dimension <= lowest:
-            return lowest
-        n = _iroot(dimension, d)
-        below, above = n**d, (n + 1) ** d
-        # Ties go to the smaller grid.
-        return below if dimension - below <= above - dimension else above
-
+    # --- sizes (grid_shape, nearest_dimension: CubicGrid) ------------------------------------
     def max_locality(self, grid_shape: tuple[int, ...]) -> int:
         return min(grid_shape) - 1
 

@@ -3,8 +3,9 @@
 ``naive_jacrev``: ``J = jax.jacrev(f)(x)`` (M reverse passes, batched with vmap), ``c @ J``.
 ``naive_jacfwd``: ``J = jax.jacfwd(f)(x)`` (N forward passes, batched with vmap), ``c @ J``.
 
-Both cost O(M N) memory and at least O(M N) time even when J has O(N k) nonzeros; they are the
-tutorial's "naive" method. The contraction uses ``precision=HIGHEST`` because the default float32
+Both form all M N entries even when J has O(N k) nonzeros; they are the tutorial's "naive"
+method. jacrev pushes M cotangents through f, jacfwd N tangents: both cost O(N^2) for a square
+Jacobian, whereas for a scalar loss (M = 1) jacrev is one reverse pass and jacfwd still O(N^2). The contraction uses ``precision=HIGHEST`` because the default float32
 matmul on GPUs is TF32, which disagrees with the exact VJP at N = 1e4.
 """
 
@@ -17,16 +18,22 @@ import jax.numpy as jnp
 
 from vjplab.strategy.base import Strategy, register_strategy
 
-#: Working set of a dense strategy in units of one M x N array: the Jacobian itself plus the
-#: batched (vmapped) cotangents/tangents flowing through the function (about two M x N arrays
-#: live at once after XLA fusion), plus the M x M (jacrev) or N x N (jacfwd) basis.
-DENSE_WORKSPACE_ARRAYS = 3
+#: Working set of a dense strategy, in elements of the dtype: the M x N Jacobian itself; the
+#: batch of basis vectors flowing through f (M cotangents for jacrev, N tangents for jacfwd), of
+#: which about two batch x max(M, N) arrays are live at once after XLA fusion; and the
+#: batch x batch basis. For a square Jacobian (M = N) both are 4 N^2; for a scalar loss (M = 1)
+#: jacrev needs O(N) (one reverse pass) and jacfwd 3 N^2 (N tangents through f).
+BATCHED_ARRAYS = 2
 
 
-def _dense_memory(problem) -> int:
-    m, n, item = problem.out_size, problem.in_size, problem.dtype.itemsize
-    basis = max(m, n) ** 2
-    return (DENSE_WORKSPACE_ARRAYS * m * n + basis) * item
+def _dense_memory(batch_of: Callable[[int, int], int]) -> Callable:
+    """The memory estimate of a dense strategy whose batch is ``batch_of(M, N)``."""
+    def memory_bytes(problem) -> int:
+        m, n, item = problem.out_size, problem.in_size, problem.dtype.itemsize
+        batch = batch_of(m, n)
+        return (m * n + BATCHED_ARRAYS * batch * max(m, n) + batch * batch) * item
+
+    return memory_bytes
 
 
 def _contract_jacobian(jacobian_of: Callable) -> Callable:
@@ -41,11 +48,12 @@ def _contract_jacobian(jacobian_of: Callable) -> Callable:
     return make_vjp
 
 
-for _name, _jacobian in (("naive_jacrev", jax.jacrev), ("naive_jacfwd", jax.jacfwd)):
+for _name, _jacobian, _batch in (("naive_jacrev", jax.jacrev, lambda m, n: m),
+                                 ("naive_jacfwd", jax.jacfwd, lambda m, n: n)):
     register_strategy(Strategy(
         name=_name,
         summary=f"J = jax.{_jacobian.__name__}(f)(x), then c @ J (dense, O(MN))",
         make_vjp=_contract_jacobian(_jacobian),
-        memory_bytes=_dense_memory,
+        memory_bytes=_dense_memory(_batch),
         dense=True,
     ))
