@@ -335,17 +335,32 @@ def test_time_vjp_graph_with_dimension_as_x_axis(browser, server, artifacts):
     finish(result)
 
 
+#: ``ready`` of a page whose every image has loaded
+IMAGES_LOADED = "document.images.length > 0 && [...document.images].every(i => i.complete)"
+
+
+def assert_images_loaded(page) -> None:
+    """Every image of ``page`` has a non-zero natural size (it loaded and decoded)."""
+    sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+    assert sizes and all(width > 0 for width in sizes), sizes
+
+
+def open_history_page(browser, base_url: str, artifacts: Path, name: str,
+                      versions: list[str]) -> tuple[Visit, str]:
+    """The history page under ``base_url``, its images loaded, listing ``versions``; returns
+    the visit and the page's text."""
+    result = visit(browser, base_url + HISTORY_PAGE, artifacts, name, ready=IMAGES_LOADED)
+    text = result.page.inner_text("body")
+    assert f"JAX versions: {', '.join(versions)}" in text
+    assert_images_loaded(result.page)
+    return result, text
+
+
 def test_history_page_shows_two_jax_versions(browser, server, artifacts):
     import jax
 
-    result = visit(browser, server + HISTORY_PAGE, artifacts, "5-history",
-                   ready="document.images.length > 0 && "
-                         "[...document.images].every(i => i.complete)")
-    page = result.page
-    text = page.inner_text("body")
-    assert f"JAX versions: {OTHER_JAX}, {jax.__version__}" in text
-    sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-    assert sizes and all(width > 0 for width in sizes), sizes
+    result, text = open_history_page(browser, server, artifacts, "5-history",
+                                     [OTHER_JAX, jax.__version__])
     # the fabricated release is 1.5x faster on every time: steps are found
     assert "no step changed" not in text
     finish(result)
@@ -358,14 +373,8 @@ def test_history_page_of_two_really_recorded_releases(browser, recorded_history,
     from tests.checks import RECORDED_RELEASES
 
     with serve(recorded_history / "html") as url:
-        result = visit(browser, url + HISTORY_PAGE, artifacts, "7-history-recorded",
-                       ready="document.images.length > 0 && "
-                             "[...document.images].every(i => i.complete)")
-        page = result.page
-        text = page.inner_text("body")
-        assert f"JAX versions: {', '.join(RECORDED_RELEASES)}" in text
-        sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-        assert sizes and all(width > 0 for width in sizes), sizes
+        result, text = open_history_page(browser, url, artifacts, "7-history-recorded",
+                                         list(RECORDED_RELEASES))
         assert "roll_cubic" in text
         finish(result)
 
@@ -375,11 +384,9 @@ def test_report_page_images_load_and_cells_equal_the_results(browser, server, pu
     """vjplab-report.html: every plot loads (non-zero natural size), and each latency cell of
     the full table equals asv's stored time_vjp of the results file the page reports on."""
     result = visit(browser, server + "vjplab-report.html", artifacts, "6-report",
-                   ready="document.images.length > 0 && "
-                         "[...document.images].every(i => i.complete)")
+                   ready=IMAGES_LOADED)
     page = result.page
-    sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-    assert sizes and all(width > 0 for width in sizes), sizes
+    assert_images_loaded(page)
     rows = page.eval_on_selector_all(
         "#strategies tr[data-family]",
         "rows => rows.map(r => [r.dataset.family, r.dataset.strategy, r.dataset.dimension,"
