@@ -36,6 +36,8 @@ CHANGED = "program changed"
 UNKNOWN = "fingerprints missing"
 #: the parameters that name a combination, in the order of its key
 KEY_PARAMS = ("family", "strategy", "dimension", "locality")
+#: results of the suite before the ``dtype`` parameter (float32 only) name no dtype
+DEFAULT_DTYPE = "float32"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def _combination(results: ResultsSet, benchmark: str, params: tuple[str, ...]) -
     names = results.benchmarks.get(benchmark, {}).get("param_names") or list(KEY_PARAMS)
     try:
         values = dict(zip(names, (ast.literal_eval(p) for p in params)))
-        return combination_key(*(values[name] for name in KEY_PARAMS))
+        return combination_key(*(values[name] for name in KEY_PARAMS),
+                               values.get("dtype", DEFAULT_DTYPE))
     except (ValueError, SyntaxError, KeyError, TypeError):
         return None
 
