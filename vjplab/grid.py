@@ -64,13 +64,17 @@ class Float64Scope:
 
     families: tuple[str, ...] | None = None
     dimensions: tuple[int, ...] | None = None
+    localities: tuple[int, ...] | None = None
 
-    def reason_outside(self, family: str, dimension: int) -> str | None:
-        """Why this scope leaves (family, dimension) out of float64 (None: it is in)."""
+    def reason_outside(self, family: str, dimension: int, locality: int) -> str | None:
+        """Why this scope leaves (family, dimension, locality) out of float64 (None: in)."""
         if self.families is not None and family not in self.families:
             return f"float64 is measured here for {', '.join(self.families)} only"
         if self.dimensions is not None and dimension not in self.dimensions:
             return (f"float64 is measured here at N = {', '.join(map(str, self.dimensions))} "
+                    f"only")
+        if self.localities is not None and locality not in self.localities:
+            return (f"float64 is measured here at k = {', '.join(map(str, self.localities))} "
                     f"only")
         return None
 
@@ -132,7 +136,7 @@ class Sweep:
         """Why the sweep leaves this combination of its own product out (decided without
         importing JAX)."""
         if dtype == "float64" and self.float64 is not None:
-            outside = self.float64.reason_outside(family, dimension)
+            outside = self.float64.reason_outside(family, dimension, locality)
             if outside:
                 return outside
         if strategy in catalog.DENSE_STRATEGIES and dimension not in self.dimensions:
@@ -193,9 +197,10 @@ class Grid:
 #: PDE codes run in): the PDE residuals and the scalar losses.
 FLOAT64_FAMILIES = tuple(sorted(catalog.PDE_FAMILIES | catalog.SCALAR_LOSS_FAMILIES))
 
-_DEFAULT_LATENCY = Sweep(dimensions=(1_000, 10_000), large_dimensions=(100_000, 1_000_000),
+_DEFAULT_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(100_000, 1_000_000),
                          localities=(1, 16),
-                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,)))
+                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
+                                              localities=(1,)))
 _DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,),
                          float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(100_000,)))
 _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
@@ -204,8 +209,9 @@ _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000
 # The reference history (results/reference/): every family and O(N) strategy at N = 1e3 and
 # the default grid's largest N of each sweep, k = 1 and 4, dense strategies at 1e3 only.
 _HISTORY_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(1_000_000,), localities=(1, 4),
-                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,)))
-_HISTORY_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(1, 4),
+                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
+                                              localities=(1,)))
+_HISTORY_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,),
                          float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(100_000,)))
 
 _GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localities=(1,),

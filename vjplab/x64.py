@@ -80,6 +80,13 @@ def in_own_process(function: str, *args: Any, dtype: str = "float64",
         return pickle.loads(answer.read_bytes())
 
 
+def _x64_flag() -> bool:
+    """Whether this process runs with x64 (what ``in_own_process`` children report in tests)."""
+    import jax
+
+    return bool(jax.config.jax_enable_x64)
+
+
 def _main(request: str, answer: str) -> None:
     from vjplab.cpu_affinity import pin_for_timing
 
