@@ -22,7 +22,8 @@ parameters (every name and value of the benchmark's ``param_names``: ``time_vjp`
   family and a dimension only).
 
 **Order.** Rows within a cause and causes within a JAX step: worst first (the largest
-``severity`` of their regressions). JAX steps: per machine (by name), **newest first** (by
+``severity`` of their timed regressions; a row with only deterministic kinds, such as flops or
+an HLO count, by those). Within a row, the timed kinds worst first, then the deterministic. JAX steps: per machine (by name), **newest first** (by
 the release after, then before): the newest step is the one a user upgrading meets and the one
 JAX's developers can still act on, and the order stays put as releases are added; each step's
 header and the index say its worst ratio, so the worst step is found at a glance.
@@ -46,7 +47,8 @@ from vjplab.history.derived import NET_METHOD, VJP_METHOD
 from vjplab.history.labels import describe_params
 from vjplab.history.programs import CHANGED, LATENCY_KIND, SAME, UNKNOWN, ProgramNote
 from vjplab.history.results import ResultsSet
-from vjplab.history.steps import Rules, Step, Verdict, kinds_table, rule_for
+from vjplab.history.steps import (Rules, Step, Verdict, is_deterministic, kinds_table,
+                                  rule_for)
 from vjplab.history.versions import version_key
 
 NO_PROGRAM = "no program"
@@ -56,7 +58,8 @@ MEANING = {
           "dispatch or threading changed (or noise)",
     CHANGED: "XLA optimised the same function into another program",
     UNKNOWN: "no fingerprint on one side: cannot tell whether the program changed",
-    NO_PROGRAM: "the benchmark is not measured on one combination (family, strategy, N, k)",
+    NO_PROGRAM: "the benchmark's parameters name no combination (family, strategy, N, k), so "
+                "there is no program to compare (peakmem_reference: family and N only)",
 }
 
 
@@ -92,13 +95,18 @@ class CombinationRow:
     label: str
     cause: str
     note: ProgramNote | None
-    #: the regressions, worst first
+    #: the regressions: timings worst first, then the deterministic kinds worst first
     steps: list[Step] = field(default_factory=list)
     bisect: BisectVerdict | None = None
+    #: the kinds among ``steps`` that flag any change (counts, flops: not timings)
+    deterministic: frozenset[str] = frozenset()
 
     @property
     def worst(self) -> float:
-        return max(severity(s) for s in self.steps)
+        """The largest severity among the timed kinds, else among all: a count that doubled
+        (one fusion more) does not outrank a latency that grew 1.8x."""
+        timed = [s for s in self.steps if s.kind not in self.deterministic]
+        return max(severity(s) for s in timed or self.steps)
 
     def bisect_kind(self) -> str:
         """The kind to bisect: the latency when it regressed here, else the worst real
@@ -216,7 +224,9 @@ def group_regressions(results: ResultsSet, all_steps: list[Step], rules: Rules,
             rows[key].steps.append(step)
         by_cause: dict[str, list[CombinationRow]] = defaultdict(list)
         for row in rows.values():
-            row.steps.sort(key=lambda s: (-severity(s), s.kind))
+            row.deterministic = frozenset(s.kind for s in row.steps
+                                          if is_deterministic(s.benchmark, rules))
+            row.steps.sort(key=lambda s: (s.kind in row.deterministic, -severity(s), s.kind))
             if bisects is not None:
                 names = [name for name, _ in row.params]
                 row.bisect = bisects.find(machine, names, tuple(v for _, v in row.params),

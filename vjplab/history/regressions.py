@@ -15,15 +15,18 @@ import html
 from collections.abc import Callable
 
 from vjplab.history.causes import MEANING, CauseGroup, CombinationRow, JaxStep
-from vjplab.history.labels import format_change, unit_of
+from vjplab.history.labels import format_change, format_value, unit_of
 from vjplab.history.results import ResultsSet
-from vjplab.history.steps import Rules, rule_for
+from vjplab.history.steps import Rules, Step, rule_for
 
 #: combinations per cause in the terminal
 ROWS = 5
 TITLE = "Regressions by JAX step"
-ORDER = ("per machine, JAX steps newest first (the step an upgrade meets, which JAX can still "
-         "fix); within a step, causes and combinations worst first")
+ORDER = "per machine, newest JAX step first; within a step, causes and combinations worst first"
+#: why newest first (the page and Markdown say it)
+WHY_ORDER = ("The newest step is the one an upgrade meets and the one JAX can still fix, and "
+             "the order stays put as releases are added; the worst column finds the worst "
+             "step.")
 
 
 def _ratio(value: float | None) -> str:
@@ -32,11 +35,19 @@ def _ratio(value: float | None) -> str:
     return "inf" if value == float("inf") else f"{value:.2f}x"
 
 
+def change_text(results: ResultsSet, rules: Rules, step: Step) -> str:
+    """A timing's ratio (``1.80x``; net memory: ``+10.5 MB``), a deterministic kind's two
+    values (``1 -> 2``: a count's ratio says little)."""
+    rule = rule_for(step.benchmark, rules)
+    unit = unit_of(results.benchmarks, step.benchmark)
+    if rule.threshold is None:
+        return f"{format_value(step.before, unit)} -> {format_value(step.after, unit)}"
+    return format_change(rule, step.before, step.after, unit)
+
+
 def changes_text(results: ResultsSet, rules: Rules, row: CombinationRow) -> str:
-    """``time_vjp 1.80x, track_device_time 1.70x`` (net memory: ``+10.5 MB``)."""
-    return ", ".join(
-        f"{step.kind} {format_change(rule_for(step.benchmark, rules), step.before, step.after, unit_of(results.benchmarks, step.benchmark))}"
-        for step in row.steps)
+    """``time_vjp 1.80x, track_device_time 1.70x, track_hlo_fusions 1 -> 2``."""
+    return ", ".join(f"{step.kind} {change_text(results, rules, step)}" for step in row.steps)
 
 
 def program_detail(row: CombinationRow) -> str:
@@ -44,8 +55,10 @@ def program_detail(row: CombinationRow) -> str:
     ``(sha256 1a2b...)``, or why fingerprints are missing; empty without a note."""
     if row.note is None:
         return ""
-    return row.note.text[len(row.cause):].lstrip(": ") if row.note.text.startswith(
-        row.cause) else row.note.text
+    text = row.note.text
+    if text.startswith(row.cause):
+        text = text[len(row.cause):].lstrip(": ")
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 
 def step_header(step: JaxStep) -> str:
@@ -55,7 +68,7 @@ def step_header(step: JaxStep) -> str:
         compared = sum(c.compared for c in step.caught_by)
         improvements = sum(c.improvements for c in step.caught_by)
         return (f"{name}: no regression ({compared} steps compared, {improvements} "
-                f"improvements)")
+                f"improvement{'s' * (improvements != 1)})")
     combos = len(step.rows)
     return (f"{name}: {step.regressions} regression{'s' * (step.regressions != 1)} in "
             f"{combos} combination{'s' * (combos != 1)}, worst {_ratio(step.worst)}")
@@ -101,7 +114,7 @@ def markdown_lines(jax_steps: list[JaxStep], results: ResultsSet, rules: Rules,
     """The grouping as Markdown: a section per JAX step with its caught-by table."""
     if not jax_steps:
         return []
-    lines = [f"## {TITLE}", "", f"Order: {ORDER}. {bisects_line}.", ""]
+    lines = [f"## {TITLE}", "", f"Order: {ORDER}. {WHY_ORDER} {bisects_line}.", ""]
     for step in jax_steps:
         lines += [f"### {step_header(step)}", ""]
         if not step.causes:
@@ -139,20 +152,23 @@ def html_section(jax_steps: list[JaxStep], results: ResultsSet, rules: Rules,
         bisected = sum(1 for row in step.rows if row.bisect is not None)
         name = f"{step.before} &rarr; {step.after}"
         link = f'<a href="#{_esc(step.anchor)}">{name}</a>' if step.causes else name
+        bisected_cell = f"{bisected} of {len(step.rows)}" if step.rows else "&ndash;"
         causes = ", ".join(f"{_esc(g.cause)} {len(g.rows)}" for g in step.causes) or "&ndash;"
         index_rows.append(
             f'<tr data-machine="{_esc(step.machine)}" data-regressions="{step.regressions}">'
-            f"<td>{_esc(step.machine)}</td><td>{link}</td><td>{step.regressions}</td>"
+            f'<td>{_esc(step.machine)}</td><td class="nowrap">{link}</td>'
+            f"<td>{step.regressions}</td>"
             f"<td>{_ratio(step.worst) if step.causes else '&ndash;'}</td><td>{causes}</td>"
             f"<td>{_esc(step.caught_text()) if step.causes else '&ndash;'}</td>"
-            f"<td>{bisected} of {len(step.rows)}</td></tr>")
+            f"<td>{bisected_cell}</td></tr>")
     sections = [_html_step(step, results, rules, diff_href) for step in jax_steps
                 if step.causes]
     legend = "".join(f'<li><span class="cause {_cause_class(c)}">{_esc(c)}</span> '
                      f"{_esc(m)}</li>" for c, m in MEANING.items())
     return f"""<section id="regressions">
 <h2>{TITLE}</h2>
-<p class="order">Order: {_esc(ORDER)}. {_esc(bisects_line)}.</p>
+<p class="order">Order: {_esc(ORDER)}. {_esc(WHY_ORDER)}</p>
+<p class="bisects">{_esc(bisects_line)}</p>
 <ul class="legend">{legend}</ul>
 <table id="jax-steps"><tr><th>machine</th><th>JAX step</th><th>regressions</th><th>worst</th>
 <th>causes (combinations)</th><th>caught by (regressions per kind)</th><th>bisected</th></tr>
@@ -188,14 +204,17 @@ def _html_step(step: JaxStep, results: ResultsSet, rules: Rules,
             f'<div class="cause-group" data-cause="{_esc(group.cause)}">'
             f'<h4><span class="cause {_cause_class(group.cause)}">{_esc(group.cause)}</span> '
             f"{_esc(cause_header(group)[len(group.cause) + 2:])}</h4>"
-            f"<table><tr><th>combination</th><th>change per kind (worst first)</th>"
+            f'<table class="combinations"><colgroup><col style="width:22%">'
+            f'<col style="width:22%"><col style="width:24%"><col style="width:32%"></colgroup>'
+            f"<tr><th>combination</th><th>change per kind (timings worst first)</th>"
             f"<th>program</th><th>bisected release / next step</th></tr>{''.join(rows)}"
             f"</table></div>")
     return (f'<section class="jax-step" id="{_esc(step.anchor)}" '
             f'data-machine="{_esc(step.machine)}" data-before="{_esc(step.before)}" '
             f'data-after="{_esc(step.after)}">'
             f"<h3>{_esc(step_header(step))}</h3>"
-            f'<details class="caught-by" open><summary>caught by: {_esc(step.caught_text())}'
+            f'<details class="caught-by"><summary>caught by: {_esc(step.caught_text())} '
+            f"(per-kind table)"
             f"</summary><table><tr><th>kind</th><th>threshold</th><th>steps compared</th>"
             f"<th>regressions</th><th>improvements</th></tr>{caught}</table></details>"
             f"{''.join(groups)}</section>")
