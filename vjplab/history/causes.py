@@ -176,11 +176,12 @@ class JaxStep:
         """An HTML id for the step's section."""
         return f"step-{self.machine}-{self.before}-{self.after}".replace(" ", "_")
 
-    def caught_text(self) -> str:
+    def caught_text(self, zeros: bool = True) -> str:
         """``time_vjp 2, track_device_time 1, track_compile_time 0`` (regressions per kind with
-        steps here, most first)."""
+        steps here, most first; ``zeros=False`` leaves out the kinds that caught none)."""
         counts = sorted(self.caught_by, key=lambda c: -c.regressions)
-        return ", ".join(f"{c.kind} {c.regressions}" for c in counts)
+        return ", ".join(f"{c.kind} {c.regressions}" for c in counts
+                         if zeros or c.regressions)
 
 
 def _row_key(results: ResultsSet, step: Step) -> tuple[tuple[str, str], ...]:

@@ -159,7 +159,7 @@ def html_section(jax_steps: list[JaxStep], results: ResultsSet, rules: Rules,
             f'<td>{_esc(step.machine)}</td><td class="nowrap">{link}</td>'
             f"<td>{step.regressions}</td>"
             f"<td>{_ratio(step.worst) if step.causes else '&ndash;'}</td><td>{causes}</td>"
-            f"<td>{_esc(step.caught_text()) if step.causes else '&ndash;'}</td>"
+            f"<td>{_esc(step.caught_text(zeros=False)) if step.causes else '&ndash;'}</td>"
             f"<td>{bisected_cell}</td></tr>")
     sections = [_html_step(step, results, rules, diff_href) for step in jax_steps
                 if step.causes]
@@ -212,7 +212,7 @@ def _html_step(step: JaxStep, results: ResultsSet, rules: Rules,
     return (f'<section class="jax-step" id="{_esc(step.anchor)}" '
             f'data-machine="{_esc(step.machine)}" data-before="{_esc(step.before)}" '
             f'data-after="{_esc(step.after)}">'
-            f"<h3>{_esc(step_header(step))}</h3>"
+            f"<h3>{_esc(step_header(step)).replace(' -&gt; ', ' &rarr; ')}</h3>"
             f'<details class="caught-by"><summary>caught by: {_esc(step.caught_text())} '
             f"(per-kind table)"
             f"</summary><table><tr><th>kind</th><th>threshold</th><th>steps compared</th>"

@@ -356,7 +356,7 @@ th{background:#f3f3f3} figure{display:inline-block;margin:4px}
 section.jax-step{border-top:2px solid #999;margin-top:1.2em}
 section.jax-step h3{margin:.5em 0 .2em} .cause-group h4{margin:.6em 0 .2em;font-weight:normal}
 details.caught-by summary{cursor:pointer;font-size:14px}
-.legend{font-size:13px;margin:.3em 0} .order{font-size:14px;color:#333}
+.legend{font-size:13px;margin:.5em 0 .8em} .order{font-size:14px;color:#333}
 code{font-size:12px;background:#f6f6f6;padding:1px 3px;overflow-wrap:anywhere}
 table.combinations{width:100%;table-layout:fixed} td.nowrap{white-space:nowrap}
 #jax-steps td:nth-child(6){font-size:12px} p.bisects{font-size:14px;margin:.2em 0}
