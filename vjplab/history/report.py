@@ -50,7 +50,7 @@ class History:
     programs: dict[Step, ProgramNote] | None = None
     #: the bisect verdicts read for the regression page (vjplab.history.bisects)
     bisects: Bisects = field(default_factory=Bisects)
-    _jax_steps: list[JaxStep] | None = None
+    _jax_steps: list[JaxStep] | None = field(default=None, init=False, repr=False)
 
     @property
     def versions(self) -> list[str]:
