@@ -23,10 +23,11 @@ parameters (every name and value of the benchmark's ``param_names``: ``time_vjp`
 
 **Order.** Rows within a cause and causes within a JAX step: worst first (the largest
 ``severity`` of their timed regressions; a row with only deterministic kinds, such as flops or
-an HLO count, by those). Within a row, the timed kinds worst first, then the deterministic. JAX steps: per machine (by name), **newest first** (by
-the release after, then before): the newest step is the one a user upgrading meets and the one
-JAX's developers can still act on, and the order stays put as releases are added; each step's
-header and the index say its worst ratio, so the worst step is found at a glance.
+an HLO count, by those). Within a row, the timed kinds worst first, then the deterministic.
+JAX steps: per machine (by name), **newest first** (by the release after, then before): the
+newest step is the one a user upgrading meets and the one JAX's developers can still act on,
+and the order stays put as releases are added; each step's header and the index say its
+worst ratio, so the worst step is found at a glance.
 
 **Caught by** (per JAX step, for every kind with a step there): steps compared, regressions,
 improvements; it says which kinds of benchmark flagged that JAX step (and which, with steps

@@ -52,7 +52,8 @@ def changes_text(results: ResultsSet, rules: Rules, row: CombinationRow) -> str:
 
 def program_detail(row: CombinationRow) -> str:
     """The program note without its cause (the group says it): ``transpose 1 -> 2``,
-    ``(sha256 1a2b...)``, or why fingerprints are missing; empty without a note."""
+    ``sha256 1a2b...`` (its parentheses dropped), or why fingerprints are missing; empty
+    without a note."""
     if row.note is None:
         return ""
     text = row.note.text
