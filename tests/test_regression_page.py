@@ -15,7 +15,7 @@ from vjplab.cli import main
 from vjplab.history.bisects import default_bisect_dir, load_bisects, params_match
 from vjplab.history.causes import NO_PROGRAM, severity
 from vjplab.history.programs import CHANGED, SAME, UNKNOWN
-from vjplab.history.regressions import ROWS
+from vjplab.history.regressions import ROWS, html_section
 from vjplab.history.report import (build_history, markdown, program_notes, terminal_table,
                                    write_html)
 from vjplab.history.results import load_results
@@ -291,3 +291,15 @@ def test_fail_on_regression_exit_codes(root, tmp_path, capsys, monkeypatch):
                    machine="reference")
     assert main(["history", "--results-dir", str(ref), "--fail-on-regression"]) == 1
     assert written[:2] == [Path(html), Path(html)]
+
+
+def test_html_section_without_regressions(tmp_path):
+    root = tmp_path / "results"
+    for jax in ("0.6.2", "0.7.2"):
+        write_file(root, {TIME: entry([1e-3, 1e-3], rel_ci=0.01)}, jax=jax)
+    history = build_history(load_results(root))
+    section = html_section(history.jax_steps(), history.results, history.rules,
+                           history.bisects.summary(), lambda row: None)
+    assert '<p class="none">No regression in any JAX step.</p>' in section
+    assert 'class="legend"' not in section and 'class="jax-step"' not in section
+    assert "<td>no regression (2 steps compared, 0 improvements)</td>" in section

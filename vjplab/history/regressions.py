@@ -154,7 +154,8 @@ def html_section(jax_steps: list[JaxStep], results: ResultsSet, rules: Rules,
         name = f"{step.before} &rarr; {step.after}"
         link = f'<a href="#{_esc(step.anchor)}">{name}</a>' if step.causes else name
         bisected_cell = f"{bisected} of {len(step.rows)}" if step.rows else "&ndash;"
-        causes = ", ".join(f"{_esc(g.cause)} {len(g.rows)}" for g in step.causes) or "&ndash;"
+        causes = (", ".join(f"{_esc(g.cause)} {len(g.rows)}" for g in step.causes)
+                  or _esc(step_header(step).split(": ", 1)[1]))
         index_rows.append(
             f'<tr data-machine="{_esc(step.machine)}" data-regressions="{step.regressions}">'
             f'<td>{_esc(step.machine)}</td><td class="nowrap">{link}</td>'
@@ -166,11 +167,14 @@ def html_section(jax_steps: list[JaxStep], results: ResultsSet, rules: Rules,
                 if step.causes]
     legend = "".join(f'<li><span class="cause {_cause_class(c)}">{_esc(c)}</span> '
                      f"{_esc(m)}</li>" for c, m in MEANING.items())
+    if jax_steps and not sections:
+        legend = ""
+        sections = ['<p class="none">No regression in any JAX step.</p>']
     return f"""<section id="regressions">
 <h2>{TITLE}</h2>
 <p class="order">Order: {_esc(ORDER)}. {_esc(WHY_ORDER)}</p>
 <p class="bisects">{_esc(bisects_line)}</p>
-<ul class="legend">{legend}</ul>
+{f'<ul class="legend">{legend}</ul>' if legend else ''}
 <table id="jax-steps"><tr><th>machine</th><th>JAX step</th><th>regressions</th><th>worst</th>
 <th>causes (combinations)</th><th>caught by (regressions per kind)</th><th>bisected</th></tr>
 {''.join(index_rows) or '<tr><td colspan="7">no steps yet (fewer than two JAX versions)</td></tr>'}
