@@ -281,7 +281,8 @@ def test_history_says_same_program_or_program_changed(tmp_path):
     rows = step_rows(table)
     assert "same program (sha256" in rows["exact"]
     assert "program changed: transpose 1 -> 2, instructions 8 -> 9" in rows["jax_vjp"]
-    assert any("2 flagged latency steps: 1 same program, 1 program changed, 0 without"
+    assert any("2 flagged steps on a fingerprinted combination (every kind measured on "
+               "family, strategy, N, k): 1 same program, 1 program changed, 0 without"
                in line for line in summary_lines(history))
     assert "program changed: transpose 1 -> 2" in markdown(history)
     html_dir = tmp_path / "html"
