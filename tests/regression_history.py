@@ -137,7 +137,8 @@ def _write_sidecar(root: Path, machine: str, path: Path, release: str) -> None:
     for family, strategy, n, k, _dtype in _combos(PARAMS):
         changed = (release == "0.7.2" and (family, strategy, n) == ("roll_cubic", "jax_vjp", 100))
         found = fingerprint(HLO_TWO_FUSIONS if changed else HLO)
-        table[(family, strategy, n, k)] = {"sha256": found.sha256, "counts": found.counts}
+        table[(family, strategy, n, k, _dtype.strip("'"))] = {"sha256": found.sha256,
+                                                           "counts": found.counts}
         texts[found.sha256] = found.text
     Sidecar.of_results_file(root, f"{machine}/{path.name}").write(table, texts,
                                                                   {"jax": release})
