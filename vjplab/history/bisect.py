@@ -1,0 +1,363 @@
+"""``vjplab bisect``: narrow a flagged step between two JAX releases down to its first release.
+
+``asv find``, but over JAX releases instead of commits. Given one parameter set of one
+benchmark (vjplab.history.bisect_target) and two releases of asv.conf.json's matrix (``--from``
+older, ``--to`` newer):
+
+1. **Releases.** The releases strictly between the two come from the registry
+   (vjplab.history.pypi: version order, pre-releases and yanked ones left out, and those
+   without a jaxlib wheel of the same version for the environment's Python here), or from
+   ``--releases`` when given. Every one left out is named with the reason.
+2. **Environments.** Each release gets a derived asv config, ``<bisect dir>/bisect-jax<V>
+   .conf.json``, with one ``include`` entry of asv.conf.json's shape (pins jax and jaxlib,
+   setuptools and wheel; ``VJPLAB_JAX_LABEL``/``VJPLAB_JAXLIB_LABEL`` in ``env_nobuild``, so
+   every benchmark process checks the JAX it imports): the endpoints' own entries, and for a
+   release in between the ``--to`` entry with its three version strings replaced. The bisect
+   directory (default ``.asv/bisect``, or ``--output-dir``) has its own ``env/``, ``results/``
+   and ``html/``: bisect results are not history points, and asv.conf.json is never rewritten.
+   Nothing is ever deleted.
+3. **Runs.** For each release one ``asv run HEAD^!`` (vjplab.piecewise: a progress line, asv's
+   output in ``<bisect dir>/logs/``, Ctrl-C stops it keeping what asv saved) whose ``--bench``
+   regex (vjplab.selection) selects exactly the parameter set, plus, unless the benchmark is
+   itself one of ``bench_program``'s, ONE ``track_hlo_*`` parameter set of the same family:
+   selecting it runs bench_program's ``setup_cache``, which writes the program fingerprints
+   of the family's grid (the sidecar beside the results, vjplab.measure.fingerprints), so the
+   boundary can say whether XLA compiled the same program. The processes run with the grid
+   (``--grid``, default ``default``; the parameter set must be in it) restricted to the
+   family. A release whose results file already holds a value for the parameter set at this
+   commit and machine is not run again (so a bisect cut short by Ctrl-C goes on where it
+   stopped). A release that cannot be installed, or stores no value, is skipped with a message
+   and the search goes on.
+4. **Search** (vjplab.history.bisect_search): both endpoints first, then a binary search
+   classifying ``last good -> probe`` with the history report's rule of the benchmark's kind
+   (vjplab.history.steps.classify, ``--threshold`` as in ``vjplab history``). Exit status 2
+   when the endpoints do not reproduce the regression.
+5. **Output.** A line per probe (release, value, ratio to the ``--from`` value,
+   classification), then ``first slower release: 0.7.0 (0.6.2 -> 0.7.0: x1.8, same program)``
+   with the fingerprint verdict of the boundary (vjplab.history.programs.program_note), and a
+   verdict file ``<bisect dir>/verdicts/<slug>.json`` (``VERDICT_KEYS``; an existing file is
+   never overwritten: ``-2``, ``-3``, ... are added).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import math
+import os
+import platform
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from vjplab.grid import FAMILIES_ENV, GRIDS
+from vjplab.history.bisect_search import Probe, SearchOutcome, search
+from vjplab.history.bisect_target import Target, parse_target
+from vjplab.history.labels import format_value
+from vjplab.history.programs import ProgramNote, program_note
+from vjplab.history.pypi import list_releases_between
+from vjplab.history.record import _ensure_machine, release_entries, results_file
+from vjplab.history.results import Measurement, load_results
+from vjplab.history.steps import RULES, Rules, Verdict, classify, newest_by
+from vjplab.history.versions import sort_versions, version_key
+from vjplab.piecewise import Job, log_file, run_jobs
+from vjplab.pieces import ParamSet, Piece, grid_param_sets
+from vjplab.suite import (RunInterrupted, fingerprint_env, git_head, planted_environment,
+                          read_asv_config, repo_root, resolved_asv_config)
+
+#: where a bisect keeps its configs, environments, results, logs and verdicts (under the repo)
+DEFAULT_DIR = Path(".asv") / "bisect"
+#: the keys of a verdict file, in order (the regression page reads them)
+VERDICT_KEYS = ("param_set", "benchmark", "params", "machine", "from", "to", "first_slower",
+                "last_good", "ratio", "program", "program_verdict", "probes", "results_dir",
+                "created")
+#: the count whose setup_cache writes the fingerprints (any bench_program benchmark would do)
+TRIGGER_METHOD = "track_hlo_fusions"
+
+
+def endpoint_entries(conf: dict, low: str, high: str) -> tuple[dict, dict]:
+    """The include entries of the two endpoints; ValueError names the allowed releases."""
+    entries = release_entries(conf)
+    allowed = sort_versions(entries)
+    for flag, version in (("--from", low), ("--to", high)):
+        if version not in entries:
+            raise ValueError(f"{flag} {version}: not a JAX release of asv.conf.json's matrix; "
+                             f"allowed: {', '.join(allowed)}")
+    if not version_key(low) < version_key(high):
+        raise ValueError(f"--from {low} must be an older release than --to {high}")
+    return entries[low], entries[high]
+
+
+def release_entry(template: dict, version: str) -> dict:
+    """An include entry of asv.conf.json's shape for ``version``: ``template``'s, with jax,
+    jaxlib and the two labels set to ``version``."""
+    entry = json.loads(json.dumps(template))
+    entry.setdefault("req", {}).update({"jax": version, "jaxlib": version})
+    entry.setdefault("env_nobuild", {}).update(
+        {"VJPLAB_JAX_LABEL": version, "VJPLAB_JAXLIB_LABEL": version})
+    return entry
+
+
+def check_releases(given: list[str], low: str, high: str) -> list[str]:
+    """``--releases``: in version order; ValueError for one outside (low, high)."""
+    outside = [v for v in given if not version_key(low) < version_key(v) < version_key(high)]
+    if outside:
+        raise ValueError(f"--releases {', '.join(outside)}: not strictly between --from {low} "
+                         f"and --to {high}")
+    return sort_versions(given)
+
+
+def check_in_grid(target: Target, grid: str) -> None:
+    """ValueError when the grid does not run the parameter set (its processes would skip)."""
+    if grid not in GRIDS:
+        raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
+    if (target.benchmark, target.values) not in grid_param_sets(GRIDS[grid], [target.benchmark]):
+        runs = [g for g in sorted(GRIDS)
+                if (target.benchmark, target.values) in grid_param_sets(GRIDS[g],
+                                                                        [target.benchmark])]
+        raise ValueError(f"the {grid!r} grid does not run {target.short_name}; grids that do: "
+                         f"{', '.join(runs) or 'none'} (--grid)")
+
+
+def fingerprint_trigger(target: Target, suite: Mapping[str, dict], grid: str
+                        ) -> ParamSet | None:
+    """One ``bench_program`` parameter set of the target's family that ``grid`` runs (the same
+    values when it has them), whose setup_cache writes the fingerprints; None when the target
+    is a bench_program benchmark itself or the grid has none for the family."""
+    if target.benchmark.startswith("bench_program."):
+        return None
+    family = target.params.get("family")
+    programs = sorted((b for b in suite if b.startswith("bench_program.")),
+                      key=lambda b: (not b.endswith("." + TRIGGER_METHOD), b))
+    for benchmark in programs:
+        names = suite[benchmark].get("param_names") or []
+        sets = [(b, values) for b, values in grid_param_sets(GRIDS[grid], [benchmark])
+                if dict(zip(names, values)).get("family") == family]
+        same = [s for s in sets if tuple(names) == target.param_names and s[1] == target.values]
+        if same or sets:
+            return (same or sets)[0]
+    return None
+
+
+def stored_measurement(results_dir: Path, machine: str, commit: str, version: str,
+                       target: Target) -> Measurement | None:
+    """The newest value stored for the parameter set of release ``version`` at ``commit`` on
+    ``machine`` in ``results_dir`` (None when there is none; NaN values are returned)."""
+    if not results_dir.is_dir():
+        return None
+    found = [m for m in load_results(results_dir).measurements
+             if m.machine == machine and m.commit == commit and m.jax == version
+             and m.benchmark == target.benchmark and m.params == target.reprs]
+    return newest_by(found, lambda m: 0).get(0)
+
+
+def verdict_path(directory: Path, slug: str) -> Path:
+    """``directory/<slug>.json``, or with ``-2``, ``-3``, ... when taken (never overwritten)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug).strip("_")
+    path, n = directory / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = directory / f"{stem}-{n}.json"
+    return path
+
+
+def write_verdict(directory: Path, slug: str, verdict: dict) -> Path:
+    """Write ``verdict`` (exactly VERDICT_KEYS) to a new file; return its path."""
+    if tuple(verdict) != VERDICT_KEYS:
+        raise ValueError(f"a verdict has exactly the keys {VERDICT_KEYS}, got {tuple(verdict)}")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = verdict_path(directory, slug)
+    with path.open("x") as handle:  # "x": never overwrite, even in a race
+        handle.write(json.dumps(verdict, indent=1) + "\n")
+    return path
+
+
+def verdict_record(target: Target, machine: str, low: str, high: str, outcome: SearchOutcome,
+                   note: ProgramNote | None, results_dir: Path) -> dict:
+    """The verdict file's content (VERDICT_KEYS)."""
+    good = outcome.measurement(outcome.last_good) if outcome.last_good else None
+    slow = outcome.measurement(outcome.first_slower) if outcome.first_slower else None
+    ratio = slow.value / good.value if good is not None and slow is not None and good.value \
+        else None
+    return dict(zip(VERDICT_KEYS, (
+        target.short_name, target.kind, target.params, machine, low, high,
+        outcome.first_slower, outcome.last_good, ratio,
+        None if note is None else note.text, None if note is None else note.verdict,
+        [{"jax": p.jax, "value": _number(p.value), "classification": p.classification,
+          "skipped": p.skipped} for p in outcome.probes],
+        str(results_dir),
+        datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))))
+
+
+def _number(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def unit_in(results_dir: Path, benchmark: str) -> str | None:
+    """The benchmark's unit in the results' benchmarks.json (None when unknown)."""
+    try:
+        return json.loads((results_dir / "benchmarks.json").read_text())[benchmark]["unit"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def probe_line(probe: Probe, reference: Measurement | None, unit: str | None) -> str:
+    """``  0.7.0   1.23 ms  x1.80 vs 0.6.2  regression (against 0.6.2)``."""
+    if probe.measurement is None:
+        return f"  {probe.jax:<10} skipped: {probe.skipped}"
+    value = format_value(probe.value, unit)
+    if reference is None or probe.against is None:
+        return f"  {probe.jax:<10} {value:>10}  (the --from reference)"
+    ratio = probe.value / reference.value if reference.value else float("inf")
+    return (f"  {probe.jax:<10} {value:>10}  x{ratio:.2f} vs {reference.jax}  "
+            f"{probe.classification} (against {probe.against})")
+
+
+def program_words(note: ProgramNote) -> str:
+    """What the final line says of the program: ``same program``, ``program changed: fusion
+    3 -> 4``, ``fingerprints missing: ...``."""
+    return note.verdict if note.verdict == "same program" else note.text
+
+
+def final_line(outcome: SearchOutcome, note: ProgramNote | None) -> str:
+    if not outcome.reproduced or outcome.first_slower is None:
+        return f"no first slower release: {outcome.message}"
+    good = outcome.measurement(outcome.last_good)
+    slow = outcome.measurement(outcome.first_slower)
+    ratio = slow.value / good.value if good.value else float("inf")
+    text = (f"first slower release: {outcome.first_slower} ({outcome.last_good} -> "
+            f"{outcome.first_slower}: x{ratio:.2g}"
+            + (f", {program_words(note)}" if note is not None else "") + ")")
+    notes = []
+    if outcome.boundary is not None and outcome.boundary != Verdict.REGRESSION:
+        notes.append(f"{outcome.last_good} -> {outcome.first_slower} alone is "
+                     f"{outcome.boundary.value}: a gradual slowdown, the first release beyond "
+                     f"the threshold")
+    skipped = outcome.skipped_between()
+    if skipped:
+        notes.append(f"{', '.join(skipped)} in between could not be measured: the step lies "
+                     f"in {outcome.last_good} .. {outcome.first_slower}")
+    return text + "".join(f"\n  note: {n}" for n in notes)
+
+
+@dataclass
+class BisectResult:
+    outcome: SearchOutcome
+    verdict_file: Path
+    results_dir: Path
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.outcome.reproduced else 2
+
+
+def run_bisect(words: list[str], low: str, high: str, machine: str | None = None,
+               output_dir: Path | None = None, rules: Rules = RULES, grid: str = "default",
+               releases: list[str] | None = None) -> BisectResult:
+    """Bisect the parameter set ``words`` between releases ``low`` and ``high`` (module
+    docstring). ValueError on bad input, RunInterrupted at Ctrl-C (what asv saved is kept),
+    vjplab.history.pypi.RegistryError when the releases cannot be listed."""
+    from vjplab.suite_info import discover_suite
+
+    root = repo_root()
+    conf_file = read_asv_config(root)
+    low_entry, high_entry = endpoint_entries(conf_file, low, high)
+    suite = discover_suite(root, grid)
+    target = parse_target(words, suite)
+    check_in_grid(target, grid)
+    bisect_dir = (output_dir or root / DEFAULT_DIR).resolve()
+    conf, config_dir = resolved_asv_config(root, bisect_dir)
+    results_dir = Path(conf["results_dir"])
+    machine = machine or platform.node()
+    commit = git_head(root)
+    if releases is not None:
+        between = check_releases(releases, low, high)
+        print(f"releases between {low} and {high} (--releases): {', '.join(between) or 'none'}",
+              flush=True)
+    else:
+        between, left_out = list_releases_between(low, high, str(high_entry.get("python",
+                                                                                "3.11")))
+        print(f"releases between {low} and {high} (registry): {', '.join(between) or 'none'}",
+              flush=True)
+        for version, why in left_out:
+            print(f"  not tried: {version} ({why})", flush=True)
+    entries = {low: low_entry, high: high_entry,
+               **{v: release_entry(high_entry, v) for v in between}}
+    trigger = fingerprint_trigger(target, suite, grid)
+    sets = [(target.benchmark, target.values)] + ([trigger] if trigger else [])
+    piece = Piece(str(target.params.get("family", target.kind)), tuple(sets))
+    family = target.params.get("family")
+    env = dict(os.environ, VJPLAB_GRID=grid, **planted_environment(root, bisect_dir, machine))
+    env.update(fingerprint_env(results_dir, machine, commit))
+    if family:
+        env[FAMILIES_ENV] = str(family)
+    asv = [sys.executable, "-m", "asv"]
+    log_path = log_file(config_dir, "bisect")
+    print(f"bisecting {target.short_name} on {machine}, {low} -> {high}, in {bisect_dir} "
+          f"(commit {commit[:8]}, {grid!r} grid); asv's full log: {log_path}", flush=True)
+    if trigger:
+        print(f"each release also runs {trigger[0].rsplit('.', 1)[-1]}"
+              f"{tuple(trigger[1])!r}: it writes the program fingerprints", flush=True)
+    machine_known = False
+    with log_path.open("a") as log:
+
+        def measure(version: str) -> Measurement | str:
+            nonlocal machine_known
+            stored = stored_measurement(results_dir, machine, commit, version, target)
+            if stored is not None and stored.measured:
+                print(f"[jax {version}] stored at {commit[:8]} in {results_dir}: not run again",
+                      flush=True)
+                return stored
+            config = config_dir / f"bisect-jax{version}.conf.json"
+            config.write_text(json.dumps(dict(conf, matrix={}, include=[entries[version]]),
+                                         indent=2))
+            if not machine_known:
+                _ensure_machine(asv, config_dir, conf, env, root, machine, log)
+                machine_known = True
+            job = Job(piece, asv + ["run", "--config", str(config), "--machine", machine,
+                                    "--show-stderr", "--bench", piece.regex, f"{commit}^!"],
+                      f"jax {version}",
+                      functools.partial(results_file, results_dir, machine, commit, version),
+                      group=version)
+            run = run_jobs([job], env=env, cwd=root, log=log)
+            if run.interrupted is not None:
+                print(f"interrupted during jax {version}; the releases measured so far are "
+                      f"saved in {results_dir}: the same command goes on from there. asv's "
+                      f"log: {log_path}", flush=True)
+                raise RunInterrupted(f"interrupted during jax {version}")
+            got = stored_measurement(results_dir, machine, commit, version, target)
+            if got is not None and got.measured:
+                return got
+            result = run.finished[0]
+            if result.returncode != 0 and not (result.counts.measured or result.counts.skipped):
+                return (f"could not be installed or run (asv exited with status "
+                        f"{result.returncode}, stored nothing; see {log_path})")
+            return f"no value stored (failed or skipped in setup; see {log_path})"
+
+        reference: list[Measurement] = []
+
+        def show(probe: Probe) -> None:
+            if not reference and probe.measurement is not None and probe.against is None:
+                reference.append(probe.measurement)
+            print(probe_line(probe, reference[0] if reference else None,
+                             unit_in(results_dir, target.benchmark)), flush=True)
+
+        outcome = search([low, *between, high], measure,
+                         lambda a, b: classify(target.benchmark, a, b, rules), on_probe=show)
+    note = None
+    if outcome.reproduced and outcome.first_slower is not None:
+        results = load_results(results_dir)
+        note = program_note(results, target.benchmark, target.reprs,
+                            outcome.measurement(outcome.last_good),
+                            outcome.measurement(outcome.first_slower))
+    print(final_line(outcome, note), flush=True)
+    if note is not None:
+        print(f"  program at the boundary: {note.text}", flush=True)
+    record = verdict_record(target, machine, low, high, outcome, note, results_dir)
+    path = write_verdict(bisect_dir / "verdicts",
+                         f"{machine}-{target.short_name}-{low}-{high}", record)
+    print(f"verdict: {path}", flush=True)
+    return BisectResult(outcome, path, results_dir)
