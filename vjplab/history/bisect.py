@@ -154,6 +154,13 @@ def stored_measurement(results_dir: Path, machine: str, commit: str, version: st
     return newest_by(found, lambda m: 0).get(0)
 
 
+def verdict_slug(machine: str, target: Target, low: str, high: str) -> str:
+    """``<machine>-<kind>-<values...>-<from>-<to>``, each part reduced to ``[A-Za-z0-9_.]``:
+    ``m-time_vjp-roll_cubic-exact-100-1-0.6.2-0.7.2``."""
+    parts = [machine, target.kind, *(str(v) for v in target.values), low, high]
+    return "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", p).strip("_") or "_" for p in parts)
+
+
 def verdict_path(directory: Path, slug: str) -> Path:
     """``directory/<slug>.json``, or with ``-2``, ``-3``, ... when taken (never overwritten)."""
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug).strip("_")
@@ -357,7 +364,7 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
     if note is not None:
         print(f"  program at the boundary: {note.text}", flush=True)
     record = verdict_record(target, machine, low, high, outcome, note, results_dir)
-    path = write_verdict(bisect_dir / "verdicts",
-                         f"{machine}-{target.short_name}-{low}-{high}", record)
+    path = write_verdict(bisect_dir / "verdicts", verdict_slug(machine, target, low, high),
+                         record)
     print(f"verdict: {path}", flush=True)
     return BisectResult(outcome, path, results_dir)

@@ -1,0 +1,365 @@
+"""vjplab bisect without asv: the search, the release listing, the target, the verdict file."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from vjplab.cli import main
+from vjplab.history import bisect as bisect_mod
+from vjplab.history.bisect import (VERDICT_KEYS, check_releases, endpoint_entries, final_line,
+                                   release_entry, verdict_record, write_verdict)
+from vjplab.history.bisect_search import REFERENCE, SKIPPED, search
+from vjplab.history.bisect_target import Target, parse_target
+from vjplab.history.programs import ProgramNote
+from vjplab.history.pypi import (RegistryError, fetch_project, python_tags, releases_between)
+from vjplab.history.results import Measurement
+from vjplab.history.steps import RULES, Verdict, classify, rules_with
+from vjplab.suite import read_asv_config, repo_root
+
+BENCH = "bench_vjp.TimeVJP.time_vjp"
+RELEASES = ["0.6.2", "0.6.3", "0.6.4", "0.7.0", "0.7.1", "0.7.2", "0.7.3"]
+
+
+def point(jax: str, value: float, spread: float = 0.0) -> Measurement:
+    ci = (value - spread, value + spread) if spread else None
+    return Measurement("m", jax, "c" * 40, 0, BENCH, ("'roll_cubic'", "'exact'", "100", "1"),
+                       value, ci, None)
+
+
+def verdict(a: Measurement, b: Measurement) -> Verdict:
+    return classify(BENCH, a, b, RULES)
+
+
+class Fake:
+    """measure(): values by release (a string: why there is none), and which were asked."""
+
+    def __init__(self, values: dict[str, float | str]) -> None:
+        self.values, self.asked = values, []
+
+    def __call__(self, jax: str) -> Measurement | str:
+        self.asked.append(jax)
+        got = self.values[jax]
+        return got if isinstance(got, str) else point(jax, got)
+
+
+@pytest.mark.parametrize("step_at", range(1, len(RELEASES)))
+def test_search_finds_the_step_of_a_monotone_series(step_at):
+    fake = Fake({v: (1.0 if i < step_at else 1.8) for i, v in enumerate(RELEASES)})
+    out = search(RELEASES, fake, verdict)
+    assert out.reproduced and out.boundary == Verdict.REGRESSION
+    assert out.first_slower == RELEASES[step_at]
+    assert out.last_good == RELEASES[step_at - 1]
+    assert fake.asked[:2] == [RELEASES[0], RELEASES[-1]]  # endpoints first
+    assert len(fake.asked) <= 2 + math.ceil(math.log2(len(RELEASES) - 1))  # a binary search
+    assert len(set(fake.asked)) == len(fake.asked)  # no release measured twice
+    assert out.probes[0].classification == REFERENCE
+    assert all(p.classification in {"regression", "no change"} for p in out.probes[1:])
+    line = final_line(out, ProgramNote("same program", "same program (sha256 abc)"))
+    assert line == (f"first slower release: {RELEASES[step_at]} ({RELEASES[step_at - 1]} -> "
+                    f"{RELEASES[step_at]}: x1.8, same program)")
+
+
+def test_endpoints_that_do_not_reproduce_stop_the_search():
+    fake = Fake({v: 1.0 for v in RELEASES})
+    out = search(RELEASES, fake, verdict)
+    assert not out.reproduced and out.first_slower is None and out.last_good is None
+    assert fake.asked == [RELEASES[0], RELEASES[-1]]
+    assert "do not reproduce" in out.message and "no change" in out.message
+    assert final_line(out, None).startswith("no first slower release: the endpoints do not")
+    # an improvement does not reproduce a regression either
+    out = search(RELEASES, Fake({v: 2.0 - i * 0.1 for i, v in enumerate(RELEASES)}), verdict)
+    assert not out.reproduced and "improvement" in out.message
+
+
+def test_overlapping_intervals_do_not_reproduce():
+    """The report's own rule: a 1.5x latency step with overlapping CIs is no change."""
+    def measure(jax):
+        return point(jax, 1.0 if jax == RELEASES[0] else 1.5, spread=0.4)
+
+    assert not search(RELEASES, measure, verdict).reproduced
+
+
+def test_a_release_without_a_value_is_skipped_and_the_search_goes_on():
+    values = {v: (1.0 if i < 3 else 2.0) for i, v in enumerate(RELEASES)}
+    values["0.6.4"] = "could not be installed (asv exited with status 1)"
+    values["0.7.0"] = "could not be installed (asv exited with status 1)"
+    fake = Fake(values)
+    out = search(RELEASES, fake, verdict)
+    assert out.reproduced and out.first_slower == "0.7.1" and out.last_good == "0.6.3"
+    skipped = [p for p in out.probes if p.classification == SKIPPED]
+    assert {p.jax for p in skipped} == {"0.6.4", "0.7.0"}
+    assert all("could not be installed" in p.skipped and p.value is None for p in skipped)
+    assert sorted(out.skipped_between()) == ["0.6.4", "0.7.0"]
+    assert "could not be measured" in final_line(out, None)
+
+
+def test_an_endpoint_without_a_value_stops_with_its_reason():
+    values = {v: 1.0 for v in RELEASES}
+    values[RELEASES[-1]] = "no value stored"
+    out = search(RELEASES, Fake(values), verdict)
+    assert not out.reproduced and out.message.startswith("the --to release 0.7.3 has no value")
+
+
+def test_a_gradual_slowdown_is_said_to_be_one():
+    # each step 1.06x (under 1.1x), the whole range 1.42x
+    fake = Fake({v: 1.06 ** i for i, v in enumerate(RELEASES)})
+    out = search(RELEASES, fake, verdict)
+    assert out.reproduced and out.boundary == Verdict.NO_CHANGE
+    assert "gradual slowdown" in final_line(out, None)
+
+
+def test_thresholds_change_the_decision():
+    fake = Fake({v: (1.0 if i < 3 else 1.15) for i, v in enumerate(RELEASES)})
+    assert search(RELEASES, fake, verdict).first_slower == "0.7.0"
+    strict = rules_with({"time_vjp": 1.2})
+    out = search(RELEASES, Fake(fake.values), lambda a, b: classify(BENCH, a, b, strict))
+    assert not out.reproduced
+
+
+# ---- releases from the registry ---------------------------------------------------------
+
+def _files(*names: str, yanked: bool = False) -> list[dict]:
+    return [{"filename": n, "yanked": yanked} for n in names]
+
+
+JAXLIB_311 = "jaxlib-{v}-cp311-cp311-manylinux2014_x86_64.whl"
+
+
+def registry_pages():
+    jax = {"releases": {
+        "0.6.2": _files("jax-0.6.2-py3-none-any.whl"),
+        "0.7.0rc1": _files("jax-0.7.0rc1-py3-none-any.whl"),
+        "0.7.0": _files("jax-0.7.0-py3-none-any.whl"),
+        "0.7.1": _files("jax-0.7.1-py3-none-any.whl"),
+        "0.6.10": _files("jax-0.6.10-py3-none-any.whl"),  # version order: after 0.6.9
+        "0.6.9": _files("jax-0.6.9-py3-none-any.whl", yanked=True),
+        "0.6.8": _files("jax-0.6.8-py3-none-any.whl"),
+        "0.6.7": _files("jax-0.6.7-py3-none-any.whl"),
+        "0.6.6": _files("jax-0.6.6-py3-none-any.whl"),
+        "not-a-version": _files("jax.whl"),
+        "0.7.2": _files("jax-0.7.2-py3-none-any.whl"),
+        "0.8.0": _files("jax-0.8.0-py3-none-any.whl"),
+    }}
+    jaxlib = {"releases": {
+        v: _files(JAXLIB_311.format(v=v)) for v in ("0.6.2", "0.7.0", "0.7.0rc1", "0.6.10",
+                                                    "0.6.9", "0.7.2", "0.8.0")}}
+    jaxlib["releases"]["0.7.1"] = _files(JAXLIB_311.format(v="0.7.1"), yanked=True)
+    jaxlib["releases"]["0.6.8"] = _files("jaxlib-0.6.8-cp312-cp312-manylinux2014_x86_64.whl",
+                                         "jaxlib-0.6.8-cp311-cp311-macosx_11_0_arm64.whl")
+    return jax, jaxlib
+
+
+def test_releases_between_keeps_installable_ones_in_version_order(monkeypatch):
+    from packaging import tags
+
+    linux = frozenset(t for t in python_tags("3.11") if "manylinux" in t.platform) | \
+        frozenset([tags.Tag("py3", "none", "any")])
+    jax, jaxlib = registry_pages()
+    found, left_out = releases_between(jax, jaxlib, "0.6.2", "0.7.2", linux)
+    assert found == ["0.6.10", "0.7.0"]
+    reasons = dict(left_out)
+    assert [v for v, _ in left_out] == ["0.6.6", "0.6.7", "0.6.8", "0.6.9", "0.7.0rc1", "0.7.1"]
+    assert reasons["0.6.6"] == "no jaxlib 0.6.6 in the registry"
+    assert reasons["0.6.8"] == "no jaxlib 0.6.8 wheel for this Python and platform"
+    assert reasons["0.6.9"] == "yanked"
+    assert reasons["0.7.0rc1"] == "a pre-release"
+    assert reasons["0.7.1"] == "jaxlib 0.7.1 is yanked"
+    with pytest.raises(ValueError, match="must be an older release"):
+        releases_between(jax, jaxlib, "0.7.2", "0.6.2", linux)
+
+
+def test_registry_pages_are_read_from_the_url_template(tmp_path, monkeypatch):
+    jax, _ = registry_pages()
+    (tmp_path / "jax.json").write_text(json.dumps(jax))
+    monkeypatch.setenv("VJPLAB_PYPI_JSON", (tmp_path / "{project}.json").as_uri()
+                       .replace("%7B", "{").replace("%7D", "}"))
+    assert fetch_project("jax") == jax
+    with pytest.raises(RegistryError, match="--releases"):
+        fetch_project("jaxlib")  # no such file: the message says how to go on offline
+    (tmp_path / "jaxlib.json").write_text("[1, 2]")
+    with pytest.raises(RegistryError, match="no 'releases'"):
+        fetch_project("jaxlib")
+
+
+def test_offline_registry_says_what_to_do(monkeypatch):
+    monkeypatch.setenv("VJPLAB_PYPI_JSON", "http://127.0.0.1:9/{project}/json")
+    with pytest.raises(RegistryError) as err:
+        fetch_project("jax", timeout=5)
+    assert "127.0.0.1:9/jax/json" in str(err.value) and "--releases 0.7.0,0.7.1" in str(err.value)
+
+
+# ---- endpoints, entries, target ---------------------------------------------------------
+
+def test_endpoints_must_be_releases_of_the_matrix():
+    conf = read_asv_config(repo_root())
+    low, high = endpoint_entries(conf, "0.6.2", "0.7.2")
+    assert low["req"]["jax"] == "0.6.2" and high["req"]["jax"] == "0.7.2"
+    with pytest.raises(ValueError, match=r"--from 0\.7\.0: not a JAX release.*allowed: "
+                                         r"0\.4\.31, .*0\.6\.2, 0\.7\.2.*0\.10\.2"):
+        endpoint_entries(conf, "0.7.0", "0.7.2")
+    with pytest.raises(ValueError, match=r"--to 9\.9: not a JAX release"):
+        endpoint_entries(conf, "0.6.2", "9.9")
+    with pytest.raises(ValueError, match="must be an older release"):
+        endpoint_entries(conf, "0.10.2", "0.9.2")
+
+
+def test_a_derived_entry_has_the_shape_of_asv_conf_json():
+    conf = read_asv_config(repo_root())
+    template = endpoint_entries(conf, "0.6.2", "0.7.2")[1]
+    entry = release_entry(template, "0.7.1")
+    assert entry == json.loads(json.dumps(template).replace("0.7.2", "0.7.1"))
+    assert template["req"]["jax"] == "0.7.2"  # the template is not touched
+    assert entry["req"] == {"jax": "0.7.1", "jaxlib": "0.7.1", "setuptools": "", "wheel": ""}
+    assert entry["env_nobuild"] == {"VJPLAB_JAX_LABEL": "0.7.1", "VJPLAB_JAXLIB_LABEL": "0.7.1"}
+
+
+def test_given_releases_must_lie_between_the_endpoints():
+    assert check_releases(["0.7.1", "0.6.10", "0.7.0"], "0.6.2", "0.7.2") == \
+        ["0.6.10", "0.7.0", "0.7.1"]
+    with pytest.raises(ValueError, match=r"--releases 0\.7\.2, 0\.5\.0: not strictly between"):
+        check_releases(["0.7.2", "0.7.0", "0.5.0"], "0.6.2", "0.7.2")
+
+
+SUITE = {
+    BENCH: {"param_names": ["family", "strategy", "dimension", "locality", "dtype"],
+            "params": [["'roll_cubic'", "'squared_differences_3d'"], ["'exact'", "'jax_vjp'"],
+                       ["100", "1000000"], ["1", "16"], ["'float32'", "'float64'"]]},
+    "bench_memory.PeakMemReference.peakmem_reference": {
+        "param_names": ["family", "dimension"], "params": [["'roll_cubic'"], ["100"]]},
+}
+
+
+def test_a_parameter_set_by_asv_name_or_by_pairs_with_any_number_of_parameters():
+    name = "time_vjp('squared_differences_3d', 'exact', 1000000, 1, 'float32')"
+    by_name = parse_target([name], SUITE)
+    by_full_name = parse_target(["bench_vjp.TimeVJP." + name], SUITE)
+    by_pairs = parse_target(["time_vjp", "dtype=float32", "family=squared_differences_3d",
+                             "strategy='exact'", "dimension=1e6", "locality=1"], SUITE)
+    assert by_name == by_full_name == by_pairs
+    assert by_name.short_name == name and by_name.name == "bench_vjp.TimeVJP." + name
+    assert by_name.params == {"family": "squared_differences_3d", "strategy": "exact",
+                              "dimension": 1000000, "locality": 1, "dtype": "float32"}
+    assert by_name.reprs == ("'squared_differences_3d'", "'exact'", "1000000", "1", "'float32'")
+    assert type(by_pairs.values[2]) is int  # the suite's value, not the float 1e6
+    assert parse_target(["peakmem_reference('roll_cubic', 100)"], SUITE).kind == \
+        "peakmem_reference"
+
+
+@pytest.mark.parametrize("words, message", [
+    ([], "name a parameter set"),
+    (["time_vjpp('roll_cubic', 'exact', 100, 1, 'float32')"],
+     "unknown benchmark 'time_vjpp'; allowed: peakmem_reference, time_vjp"),
+    (["time_vjp('roll_cubic', 'exact', 100, 1)"], r"has 5 parameters \(family, strategy, "
+                                                   r"dimension, locality, dtype\).*gives 4"),
+    (["time_vjp('roll_cubic', 'exact', 100, 1, 'float16')"],
+     r"dtype='float16' is not one of its values; allowed: 'float32', 'float64'"),
+    (["time_vjp", "family=roll_cubic"], "missing: strategy, dimension, locality, dtype"),
+    (["time_vjp", "size=3"], r"no parameter 'size'; allowed: family, strategy, dimension"),
+    (["time_vjp", "family"], "expected NAME=VALUE"),
+    (["time_vjp('roll_cubic', exact)"], "cannot read the values"),
+    (["time_vjp('roll_cubic', 'exact', 100, 1, 'float32')", "dtype=float32"], "not both"),
+])
+def test_bad_parameter_sets_name_what_is_allowed(words, message):
+    with pytest.raises(ValueError, match=message):
+        parse_target(words, SUITE)
+
+
+# ---- the verdict file -------------------------------------------------------------------
+
+def test_the_verdict_file_has_exactly_the_schema_and_is_never_overwritten(tmp_path):
+    values = {v: (1.0 if i < 3 else 1.8) for i, v in enumerate(RELEASES)}
+    values["0.6.4"] = "could not be installed"
+    out = search(RELEASES, Fake(values), verdict)
+    target = Target(BENCH, ("family", "strategy", "dimension", "locality"),
+                    ("roll_cubic", "exact", 100, 1))
+    note = ProgramNote("program changed", "program changed: fusion 3 -> 4")
+    record = verdict_record(target, "m", "0.6.2", "0.7.3", out, note, tmp_path / "results")
+    first = write_verdict(tmp_path / "verdicts", "m-time_vjp('roll_cubic', 'exact', 100, 1)-"
+                                                 "0.6.2-0.7.3", record)
+    second = write_verdict(tmp_path / "verdicts", "m-time_vjp('roll_cubic', 'exact', 100, 1)-"
+                                                  "0.6.2-0.7.3", record)
+    assert first != second and second.name == first.name[:-len(".json")] + "-2.json"
+    assert first.read_text() == second.read_text()
+    data = json.loads(first.read_text())
+    assert tuple(data) == VERDICT_KEYS
+    assert data["param_set"] == "time_vjp('roll_cubic', 'exact', 100, 1)"
+    assert data["benchmark"] == "time_vjp"
+    assert data["params"] == {"family": "roll_cubic", "strategy": "exact", "dimension": 100,
+                              "locality": 1}
+    assert (data["machine"], data["from"], data["to"]) == ("m", "0.6.2", "0.7.3")
+    assert (data["first_slower"], data["last_good"]) == ("0.7.0", "0.6.3")
+    assert data["ratio"] == pytest.approx(1.8)
+    assert data["program"] == "program changed: fusion 3 -> 4"
+    assert data["program_verdict"] == "program changed"
+    assert data["results_dir"] == str(tmp_path / "results")
+    assert data["created"].endswith("+00:00")
+    assert {p["jax"] for p in data["probes"]} <= set(RELEASES)
+    for p in data["probes"]:
+        assert set(p) == {"jax", "value", "classification", "skipped"}
+    skipped = [p for p in data["probes"] if p["skipped"]]
+    assert skipped == [{"jax": "0.6.4", "value": None, "classification": "skipped",
+                        "skipped": "could not be installed"}]
+    with pytest.raises(ValueError, match="exactly the keys"):
+        write_verdict(tmp_path / "verdicts", "x", {"param_set": "x"})
+
+
+def test_a_verdict_without_a_boundary_has_nulls(tmp_path):
+    out = search(RELEASES, Fake({v: 1.0 for v in RELEASES}), verdict)
+    target = Target(BENCH, ("family",), ("roll_cubic",))
+    data = verdict_record(target, "m", "0.6.2", "0.7.3", out, None, tmp_path)
+    assert [data[k] for k in ("first_slower", "last_good", "ratio", "program",
+                              "program_verdict")] == [None] * 5
+    assert [p["classification"] for p in data["probes"]] == [REFERENCE, "no change"]
+
+
+# ---- the command line -------------------------------------------------------------------
+
+def test_cli_bad_endpoints_exit_2_naming_the_allowed_releases(capsys):
+    code = main(["bisect", "time_vjp('roll_cubic', 'exact', 100, 1)", "--from", "0.7.0",
+                 "--to", "0.7.2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--from 0.7.0: not a JAX release of asv.conf.json's matrix; allowed: 0.4.31" in err
+
+
+def test_cli_bad_threshold_exits_2(capsys):
+    code = main(["bisect", "time_vjp('roll_cubic', 'exact', 100, 1)", "--from", "0.6.2",
+                 "--to", "0.7.2", "--threshold", "track_flops=1.2"])
+    assert code == 2 and "deterministic" in capsys.readouterr().err
+
+
+def test_cli_exit_codes_follow_the_outcome(monkeypatch, capsys, tmp_path):
+    """0 when a first slower release is found, 2 when the endpoints do not reproduce, 130 at
+    Ctrl-C (RunInterrupted), with the arguments passed through."""
+    from vjplab.suite import RunInterrupted
+
+    seen = {}
+
+    def fake_run(words, low, high, **kwargs):
+        seen.update(words=words, low=low, high=high, **kwargs)
+        if kwargs["grid"] == "smoke":
+            raise RunInterrupted("interrupted during jax 0.7.0")
+        values = {"0.6.2": 1.0, "0.7.0": 2.0, "0.7.2": 2.0 if kwargs["grid"] == "tiny" else 1.0}
+        return bisect_mod.BisectResult(search(list(values), Fake(values), verdict),
+                                       tmp_path / "v.json", tmp_path)
+
+    monkeypatch.setattr(bisect_mod, "run_bisect", fake_run)
+    base = ["bisect", "time_vjp", "family=roll_cubic", "--from", "0.6.2", "--to", "0.7.2",
+            "--releases", "0.7.0", "--machine", "m", "--output-dir", str(tmp_path)]
+    assert main(base + ["--grid", "tiny"]) == 0
+    assert seen["words"] == ["time_vjp", "family=roll_cubic"] and seen["releases"] == ["0.7.0"]
+    assert seen["machine"] == "m" and seen["output_dir"] == tmp_path
+    assert main(base + ["--grid", "default"]) == 2
+    assert main(base + ["--grid", "smoke"]) == 130
+
+
+def test_the_verdict_slug_names_machine_parameter_set_and_endpoints():
+    from vjplab.history.bisect import verdict_slug
+
+    target = Target(BENCH, ("family", "strategy", "dimension", "locality", "dtype"),
+                    ("squared_differences_3d", "exact", 1000000, 1, "float32"))
+    assert verdict_slug("my box/1", target, "0.6.2", "0.7.2") == \
+        "my_box_1-time_vjp-squared_differences_3d-exact-1000000-1-float32-0.6.2-0.7.2"
