@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 
@@ -363,3 +364,139 @@ def test_the_verdict_slug_names_machine_parameter_set_and_endpoints():
                     ("squared_differences_3d", "exact", 1000000, 1, "float32"))
     assert verdict_slug("my box/1", target, "0.6.2", "0.7.2") == \
         "my_box_1-time_vjp-squared_differences_3d-exact-1000000-1-float32-0.6.2-0.7.2"
+
+
+# ---- the orchestration, with asv faked ---------------------------------------------------
+
+FAKE_SUITE = {
+    BENCH: {"param_names": ["family", "strategy", "dimension", "locality"],
+            "params": [["'roll_cubic'"], ["'exact'", "'jax_vjp'"], ["100"], ["1"]]},
+    "bench_program.HLOFusions.track_hlo_fusions": {
+        "param_names": ["family", "strategy", "dimension", "locality"],
+        "params": [["'roll_cubic'"], ["'exact'", "'jax_vjp'"], ["100"], ["1"]]},
+}
+
+
+class FakeAsv:
+    """Stands in for ``run_jobs`` and the results directory: each release's "asv run" stores
+    ``values[release]``, fails to install (a string), or is interrupted (KeyboardInterrupt)."""
+
+    def __init__(self, values: dict[str, float | str | type]) -> None:
+        self.values, self.jobs, self.stored = values, [], {}
+
+    def run_jobs(self, jobs, *, env, cwd, log, **kwargs):
+        from vjplab.piecewise import JobResult, PiecewiseRun, SetCounts
+
+        [job] = jobs
+        self.jobs.append((job, env))
+        got = self.values[job.group]
+        if got is KeyboardInterrupt:
+            return PiecewiseRun(interrupted=job)
+        if isinstance(got, str):
+            return PiecewiseRun([JobResult(job, 1.0, 1, SetCounts(missing=2))])
+        self.stored[job.group] = point(job.group, got)
+        return PiecewiseRun([JobResult(job, 1.0, 0, SetCounts(measured=2))])
+
+    def stored_measurement(self, results_dir, machine, commit, version, target):
+        return self.stored.get(version)
+
+
+@pytest.fixture
+def fake_asv(monkeypatch):
+    import vjplab.suite_info
+
+    def install(values):
+        fake = FakeAsv(values)
+        monkeypatch.setattr(vjplab.suite_info, "discover_suite", lambda root, grid: FAKE_SUITE)
+        monkeypatch.setattr(bisect_mod, "run_jobs", fake.run_jobs)
+        monkeypatch.setattr(bisect_mod, "stored_measurement", fake.stored_measurement)
+        monkeypatch.setattr(bisect_mod, "_ensure_machine", lambda *args: None)
+        monkeypatch.setattr(bisect_mod, "load_results", lambda d: None)
+        monkeypatch.setattr(bisect_mod, "program_note", lambda *a: ProgramNote(
+            "same program", "same program (sha256 0123456789ab)"))
+        return fake
+
+    return install
+
+
+def test_run_bisect_configs_selection_skips_and_verdict(fake_asv, tmp_path, capsys):
+    fake = fake_asv({"0.6.2": 1.0, "0.7.0": "install failed", "0.7.1": 1.9, "0.7.2": 2.0})
+    result = bisect_mod.run_bisect(["time_vjp('roll_cubic', 'jax_vjp', 100, 1)"], "0.6.2",
+                                   "0.7.2", machine="m", output_dir=tmp_path, grid="tiny",
+                                   releases=["0.7.1", "0.7.0"])
+    out = capsys.readouterr().out
+    assert result.exit_code == 0
+    assert result.outcome.first_slower == "0.7.1" and result.outcome.last_good == "0.6.2"
+    assert [job.group for job, _ in fake.jobs] == ["0.6.2", "0.7.2", "0.7.0", "0.7.1"]
+    assert "  0.7.0      skipped: could not be installed or run (asv exited with status 1" in out
+    assert "first slower release: 0.7.1 (0.6.2 -> 0.7.1: x1.9, same program)\n" \
+           "  note: 0.7.0 in between could not be measured" in out
+    for job, env in fake.jobs:
+        version = job.group
+        config = json.loads((tmp_path / f"bisect-jax{version}.conf.json").read_text())
+        assert config["include"] == [{
+            "python": "3.11", "req": {"jax": version, "jaxlib": version, "setuptools": "",
+                                      "wheel": ""},
+            "env_nobuild": {"VJPLAB_JAX_LABEL": version, "VJPLAB_JAXLIB_LABEL": version}}]
+        assert config["matrix"] == {}
+        assert {config[k] for k in ("env_dir", "results_dir", "html_dir")} == \
+            {str(tmp_path / d) for d in ("env", "results", "html")}
+        regex = job.command[job.command.index("--bench") + 1]
+        assert job.command[job.command.index("--config") + 1] == \
+            str(tmp_path / f"bisect-jax{version}.conf.json")
+        names = [f"{b}({', '.join(v)})" for b in FAKE_SUITE for v in
+                 [(s, t, "100", "1") for s in ("'roll_cubic'",) for t in ("'exact'",
+                                                                        "'jax_vjp'")]]
+        assert [n for n in names if re.search(regex, n)] == [
+            "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 100, 1)",
+            "bench_program.HLOFusions.track_hlo_fusions('roll_cubic', 'jax_vjp', 100, 1)"]
+        assert env["VJPLAB_GRID"] == "tiny" and env["VJPLAB_GRID_FAMILIES"] == "roll_cubic"
+        assert env["VJPLAB_FINGERPRINT_DIR"] == str(tmp_path / "fingerprints" / "m")
+    data = json.loads(result.verdict_file.read_text())
+    assert result.verdict_file.parent == tmp_path / "verdicts"
+    assert (data["first_slower"], data["program_verdict"]) == ("0.7.1", "same program")
+    assert [p["jax"] for p in data["probes"]] == ["0.6.2", "0.7.2", "0.7.0", "0.7.1"]
+
+
+def test_run_bisect_endpoints_that_do_not_reproduce(fake_asv, tmp_path, capsys):
+    fake_asv({"0.6.2": 1.0, "0.7.0": 1.0, "0.7.2": 1.02})
+    result = bisect_mod.run_bisect(["time_vjp", "family=roll_cubic", "strategy=exact",
+                                    "dimension=100", "locality=1"], "0.6.2", "0.7.2",
+                                   machine="m", output_dir=tmp_path, grid="tiny",
+                                   releases=["0.7.0"])
+    out = capsys.readouterr().out
+    assert result.exit_code == 2
+    assert "no first slower release: the endpoints do not reproduce the regression: " \
+           "0.6.2 -> 0.7.2 is no change" in out
+    assert json.loads(result.verdict_file.read_text())["first_slower"] is None
+
+
+def test_run_bisect_ctrl_c_keeps_what_was_measured(fake_asv, tmp_path, capsys):
+    from vjplab.suite import RunInterrupted
+
+    fake = fake_asv({"0.6.2": 1.0, "0.7.2": KeyboardInterrupt})
+    with pytest.raises(RunInterrupted, match="jax 0.7.2"):
+        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2", "0.7.2",
+                              machine="m", output_dir=tmp_path, grid="tiny", releases=[])
+    assert "interrupted during jax 0.7.2" in capsys.readouterr().out
+    assert "0.6.2" in fake.stored  # kept: the same command goes on from there
+    assert not (tmp_path / "verdicts").exists()
+
+
+def test_run_bisect_reuses_stored_values(fake_asv, tmp_path, capsys):
+    fake = fake_asv({"0.6.2": 1.0, "0.7.2": 2.0})
+    fake.stored["0.6.2"] = point("0.6.2", 1.0)
+    result = bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2",
+                                   "0.7.2", machine="m", output_dir=tmp_path, grid="tiny",
+                                   releases=[])
+    assert [job.group for job, _ in fake.jobs] == ["0.7.2"]
+    assert "[jax 0.6.2] stored at" in capsys.readouterr().out
+    assert result.outcome.first_slower == "0.7.2"
+
+
+def test_run_bisect_rejects_a_parameter_set_outside_the_grid(fake_asv, tmp_path):
+    fake_asv({})
+    with pytest.raises(ValueError, match=r"the 'gpu' grid does not run time_vjp\('roll_cubic', "
+                                         r"'exact', 100, 1\); grids that do: .*tiny"):
+        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2", "0.7.2",
+                              machine="m", output_dir=tmp_path, grid="gpu", releases=[])
