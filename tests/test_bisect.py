@@ -10,8 +10,9 @@ import pytest
 
 from vjplab.cli import main
 from vjplab.history import bisect as bisect_mod
-from vjplab.history.bisect import (VERDICT_KEYS, check_releases, endpoint_entries, final_line,
-                                   release_entry, verdict_record, write_verdict)
+from vjplab.history.bisect import check_releases, endpoint_entries, release_entry
+from vjplab.history.bisect_output import (VERDICT_KEYS, final_line, verdict_record,
+                                          verdict_slug, write_verdict)
 from vjplab.history.bisect_search import REFERENCE, SKIPPED, search
 from vjplab.history.bisect_target import Target, parse_target
 from vjplab.history.programs import ProgramNote
@@ -358,8 +359,6 @@ def test_cli_exit_codes_follow_the_outcome(monkeypatch, capsys, tmp_path):
 
 
 def test_the_verdict_slug_names_machine_parameter_set_and_endpoints():
-    from vjplab.history.bisect import verdict_slug
-
     target = Target(BENCH, ("family", "strategy", "dimension", "locality", "dtype"),
                     ("squared_differences_3d", "exact", 1000000, 1, "float32"))
     assert verdict_slug("my box/1", target, "0.6.2", "0.7.2") == \
@@ -500,3 +499,19 @@ def test_run_bisect_rejects_a_parameter_set_outside_the_grid(fake_asv, tmp_path)
                                          r"'exact', 100, 1\); grids that do: .*tiny"):
         bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2", "0.7.2",
                               machine="m", output_dir=tmp_path, grid="gpu", releases=[])
+
+
+def test_a_deterministic_count_flags_any_change_and_a_new_op_shows_both_values():
+    count = "bench_program.HLOFusions.track_hlo_fusions"
+
+    def fused(values):
+        return lambda jax: Measurement("m", jax, "c", 0, count, (), float(values[jax]), None,
+                                       None)
+
+    values = dict(zip(RELEASES, [3, 3, 3, 3, 4, 4, 4]))
+    out = search(RELEASES, fused(values), lambda a, b: classify(count, a, b, RULES))
+    assert (out.last_good, out.first_slower) == ("0.7.0", "0.7.1")
+    assert final_line(out, None) == "first slower release: 0.7.1 (0.7.0 -> 0.7.1: x1.33)"
+    values = dict(zip(RELEASES, [0, 0, 1, 1, 1, 1, 1]))
+    out = search(RELEASES, fused(values), lambda a, b: classify(count, a, b, RULES))
+    assert final_line(out, None) == "first slower release: 0.6.4 (0.6.3 -> 0.6.4: 0 -> 1)"

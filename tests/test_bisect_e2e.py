@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.checkout import committed_copy
-from vjplab.history.bisect import VERDICT_KEYS
+from vjplab.history.bisect_output import VERDICT_KEYS
 from vjplab.history.bisect_search import search
 from vjplab.history.results import load_results
 from vjplab.history.steps import RULES, classify
@@ -112,7 +112,7 @@ def test_bisect_over_three_real_releases(tmp_path):
     assert math.isclose(verdict["ratio"], ratio)
     assert verdict["program_verdict"] in ("same program", "program changed")
     assert f"first slower release: {replay.first_slower} ({replay.last_good} -> " \
-           f"{replay.first_slower}: x{ratio:.2g}, " in run.stdout
+           f"{replay.first_slower}: x{ratio:.3g}, " in run.stdout
     for probe in replay.probes:
         assert re.search(rf"^  {re.escape(probe.jax)} .*{probe.classification}", run.stdout,
                          re.MULTILINE) or probe.classification == "reference"

@@ -35,33 +35,31 @@ older, ``--to`` newer):
 5. **Output.** A line per probe (release, value, ratio to the ``--from`` value,
    classification), then ``first slower release: 0.7.0 (0.6.2 -> 0.7.0: x1.8, same program)``
    with the fingerprint verdict of the boundary (vjplab.history.programs.program_note), and a
-   verdict file ``<bisect dir>/verdicts/<slug>.json`` (``VERDICT_KEYS``; an existing file is
+   verdict file ``<bisect dir>/verdicts/<slug>.json`` (vjplab.history.bisect_output; an existing file is
    never overwritten: ``-2``, ``-3``, ... are added).
 """
 
 from __future__ import annotations
 
-import datetime
 import functools
 import json
-import math
 import os
 import platform
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
 from vjplab.grid import FAMILIES_ENV, GRIDS
+from vjplab.history.bisect_output import (final_line, probe_line, unit_in, verdict_record,
+                                          verdict_slug, write_verdict)
 from vjplab.history.bisect_search import Probe, SearchOutcome, search
 from vjplab.history.bisect_target import Target, parse_target
-from vjplab.history.labels import format_value
-from vjplab.history.programs import ProgramNote, program_note
+from vjplab.history.programs import program_note
 from vjplab.history.pypi import list_releases_between
 from vjplab.history.record import _ensure_machine, release_entries, results_file
 from vjplab.history.results import Measurement, load_results
-from vjplab.history.steps import RULES, Rules, Verdict, classify, newest_by
+from vjplab.history.steps import RULES, Rules, classify, newest_by
 from vjplab.history.versions import sort_versions, version_key
 from vjplab.piecewise import Job, log_file, run_jobs
 from vjplab.pieces import ParamSet, Piece, grid_param_sets
@@ -70,10 +68,6 @@ from vjplab.suite import (RunInterrupted, fingerprint_env, git_head, planted_env
 
 #: where a bisect keeps its configs, environments, results, logs and verdicts (under the repo)
 DEFAULT_DIR = Path(".asv") / "bisect"
-#: the keys of a verdict file, in order (the regression page reads them)
-VERDICT_KEYS = ("param_set", "benchmark", "params", "machine", "from", "to", "first_slower",
-                "last_good", "ratio", "program", "program_verdict", "probes", "results_dir",
-                "created")
 #: the count whose setup_cache writes the fingerprints (any bench_program benchmark would do)
 TRIGGER_METHOD = "track_hlo_fusions"
 
@@ -152,102 +146,6 @@ def stored_measurement(results_dir: Path, machine: str, commit: str, version: st
              if m.machine == machine and m.commit == commit and m.jax == version
              and m.benchmark == target.benchmark and m.params == target.reprs]
     return newest_by(found, lambda m: 0).get(0)
-
-
-def verdict_slug(machine: str, target: Target, low: str, high: str) -> str:
-    """``<machine>-<kind>-<values...>-<from>-<to>``, each part reduced to ``[A-Za-z0-9_.]``:
-    ``m-time_vjp-roll_cubic-exact-100-1-0.6.2-0.7.2``."""
-    parts = [machine, target.kind, *(str(v) for v in target.values), low, high]
-    return "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", p).strip("_") or "_" for p in parts)
-
-
-def verdict_path(directory: Path, slug: str) -> Path:
-    """``directory/<slug>.json``, or with ``-2``, ``-3``, ... when taken (never overwritten)."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug).strip("_")
-    path, n = directory / f"{stem}.json", 1
-    while path.exists():
-        n += 1
-        path = directory / f"{stem}-{n}.json"
-    return path
-
-
-def write_verdict(directory: Path, slug: str, verdict: dict) -> Path:
-    """Write ``verdict`` (exactly VERDICT_KEYS) to a new file; return its path."""
-    if tuple(verdict) != VERDICT_KEYS:
-        raise ValueError(f"a verdict has exactly the keys {VERDICT_KEYS}, got {tuple(verdict)}")
-    directory.mkdir(parents=True, exist_ok=True)
-    path = verdict_path(directory, slug)
-    with path.open("x") as handle:  # "x": never overwrite, even in a race
-        handle.write(json.dumps(verdict, indent=1) + "\n")
-    return path
-
-
-def verdict_record(target: Target, machine: str, low: str, high: str, outcome: SearchOutcome,
-                   note: ProgramNote | None, results_dir: Path) -> dict:
-    """The verdict file's content (VERDICT_KEYS)."""
-    good = outcome.measurement(outcome.last_good) if outcome.last_good else None
-    slow = outcome.measurement(outcome.first_slower) if outcome.first_slower else None
-    ratio = slow.value / good.value if good is not None and slow is not None and good.value \
-        else None
-    return dict(zip(VERDICT_KEYS, (
-        target.short_name, target.kind, target.params, machine, low, high,
-        outcome.first_slower, outcome.last_good, ratio,
-        None if note is None else note.text, None if note is None else note.verdict,
-        [{"jax": p.jax, "value": _number(p.value), "classification": p.classification,
-          "skipped": p.skipped} for p in outcome.probes],
-        str(results_dir),
-        datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))))
-
-
-def _number(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def unit_in(results_dir: Path, benchmark: str) -> str | None:
-    """The benchmark's unit in the results' benchmarks.json (None when unknown)."""
-    try:
-        return json.loads((results_dir / "benchmarks.json").read_text())[benchmark]["unit"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def probe_line(probe: Probe, reference: Measurement | None, unit: str | None) -> str:
-    """``  0.7.0   1.23 ms  x1.80 vs 0.6.2  regression (against 0.6.2)``."""
-    if probe.measurement is None:
-        return f"  {probe.jax:<10} skipped: {probe.skipped}"
-    value = format_value(probe.value, unit)
-    if reference is None or probe.against is None:
-        return f"  {probe.jax:<10} {value:>10}  (the --from reference)"
-    ratio = probe.value / reference.value if reference.value else float("inf")
-    return (f"  {probe.jax:<10} {value:>10}  x{ratio:.2f} vs {reference.jax}  "
-            f"{probe.classification} (against {probe.against})")
-
-
-def program_words(note: ProgramNote) -> str:
-    """What the final line says of the program: ``same program``, ``program changed: fusion
-    3 -> 4``, ``fingerprints missing: ...``."""
-    return note.verdict if note.verdict == "same program" else note.text
-
-
-def final_line(outcome: SearchOutcome, note: ProgramNote | None) -> str:
-    if not outcome.reproduced or outcome.first_slower is None:
-        return f"no first slower release: {outcome.message}"
-    good = outcome.measurement(outcome.last_good)
-    slow = outcome.measurement(outcome.first_slower)
-    ratio = slow.value / good.value if good.value else float("inf")
-    text = (f"first slower release: {outcome.first_slower} ({outcome.last_good} -> "
-            f"{outcome.first_slower}: x{ratio:.2g}"
-            + (f", {program_words(note)}" if note is not None else "") + ")")
-    notes = []
-    if outcome.boundary is not None and outcome.boundary != Verdict.REGRESSION:
-        notes.append(f"{outcome.last_good} -> {outcome.first_slower} alone is "
-                     f"{outcome.boundary.value}: a gradual slowdown, the first release beyond "
-                     f"the threshold")
-    skipped = outcome.skipped_between()
-    if skipped:
-        notes.append(f"{', '.join(skipped)} in between could not be measured: the step lies "
-                     f"in {outcome.last_good} .. {outcome.first_slower}")
-    return text + "".join(f"\n  note: {n}" for n in notes)
 
 
 @dataclass
