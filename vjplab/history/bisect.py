@@ -173,11 +173,6 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
     suite = discover_suite(root, grid)
     target = parse_target(words, suite)
     check_in_grid(target, grid)
-    bisect_dir = (output_dir or root / DEFAULT_DIR).resolve()
-    conf, config_dir = resolved_asv_config(root, bisect_dir)
-    results_dir = Path(conf["results_dir"])
-    machine = machine or platform.node()
-    commit = git_head(root)
     if releases is not None:
         between = check_releases(releases, low, high)
         print(f"releases between {low} and {high} (--releases): {', '.join(between) or 'none'}",
@@ -189,6 +184,12 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
               flush=True)
         for version, why in left_out:
             print(f"  not tried: {version} ({why})", flush=True)
+    # the bisect directory is made only once the releases are known (offline: nothing made)
+    bisect_dir = (output_dir or root / DEFAULT_DIR).resolve()
+    conf, config_dir = resolved_asv_config(root, bisect_dir)
+    results_dir = Path(conf["results_dir"])
+    machine = machine or platform.node()
+    commit = git_head(root)
     entries = {low: low_entry, high: high_entry,
                **{v: release_entry(high_entry, v) for v in between}}
     trigger = fingerprint_trigger(target, suite, grid)
