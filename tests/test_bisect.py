@@ -515,3 +515,13 @@ def test_a_deterministic_count_flags_any_change_and_a_new_op_shows_both_values()
     values = dict(zip(RELEASES, [0, 0, 1, 1, 1, 1, 1]))
     out = search(RELEASES, fused(values), lambda a, b: classify(count, a, b, RULES))
     assert final_line(out, None) == "first slower release: 0.6.4 (0.6.3 -> 0.6.4: 0 -> 1)"
+
+
+def test_cli_offline_registry_exits_2_and_makes_nothing(fake_asv, monkeypatch, tmp_path, capsys):
+    fake_asv({})
+    monkeypatch.setenv("VJPLAB_PYPI_JSON", "http://127.0.0.1:9/{project}/json")
+    code = main(["bisect", "time_vjp('roll_cubic', 'exact', 100, 1)", "--from", "0.6.2",
+                 "--to", "0.7.2", "--grid", "tiny", "--output-dir", str(tmp_path / "b")])
+    assert code == 2
+    assert "cannot list jax releases" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
