@@ -7,9 +7,9 @@ change flags), which is 2000 bytes up to 0.4.34 and 2048 from 0.4.35 on (`vjplab
 --versions 0.4.31,0.4.33,0.4.34,0.4.38,... --grid tiny`, then `vjplab bisect
 "track_xla_memory('roll_cubic', 'jax_vjp', 100, 1)" --from 0.4.34 --to 0.4.38 --grid tiny`:
 first slower release 0.4.35, same program). A latency parameter set would make a weaker
-test: on this shared 2-core machine the x3.9 latency step of jax_vjp between 0.4.31 and 0.4.33
-(2.71 -> 10.5 us unloaded) measured x1.57 with overlapping intervals under load, which the
-report's rule calls no change. So the answer here is fixed (0.4.35), and the test also checks
+test: on this shared 2-core machine the x3.8 latency step of jax_vjp between 0.4.31 and 0.4.34
+(2.71 -> 10.4 us in `vjplab record`) measured x1.57 with overlapping intervals in a bisect
+under load, which the report's rule calls no change. So the answer here is fixed (0.4.35), and the test also checks
 that it follows from the stored values under the report's classification.
 """
 
