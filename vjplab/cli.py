@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=40, help="rows in the terminal table")
     history.add_argument("--fail-on-regression", action="store_true",
                          help="exit 1 when any step is a regression (for CI)")
+    history.add_argument("--bisect-dir", type=Path,
+                         help="where `vjplab bisect` wrote its verdicts (DIR/verdicts/*.json), "
+                              "shown on the matching regressions (default: the results "
+                              "directory's ../bisect, i.e. .asv/bisect)")
 
     compare = sub.add_parser(
         "compare", help="two result sets pair by pair, per-kind flag rates",
@@ -262,7 +266,7 @@ def history_command(args: argparse.Namespace) -> int:
             html_dir = root / conf["html_dir"]
     try:
         rules = rules_with(parse_thresholds(args.threshold))
-        history = build_history(load_results(results_dir), rules)
+        history = build_history(load_results(results_dir), rules, args.bisect_dir)
     except ValueError as exc:  # ResultsError, or a bad threshold
         print(f"vjplab history: {exc}", file=sys.stderr)
         return 2
