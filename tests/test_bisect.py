@@ -368,11 +368,13 @@ def test_the_verdict_slug_names_machine_parameter_set_and_endpoints():
 # ---- the orchestration, with asv faked ---------------------------------------------------
 
 FAKE_SUITE = {
-    BENCH: {"param_names": ["family", "strategy", "dimension", "locality"],
-            "params": [["'roll_cubic'"], ["'exact'", "'jax_vjp'"], ["100"], ["1"]]},
+    BENCH: {"param_names": ["family", "strategy", "dimension", "locality", "dtype"],
+            "params": [["'roll_cubic'"], ["'exact'", "'jax_vjp'"], ["100"], ["1"],
+                       ["'float32'", "'float64'"]]},
     "bench_program.HLOFusions.track_hlo_fusions": {
-        "param_names": ["family", "strategy", "dimension", "locality"],
-        "params": [["'roll_cubic'"], ["'exact'", "'jax_vjp'"], ["100"], ["1"]]},
+        "param_names": ["family", "strategy", "dimension", "locality", "dtype"],
+        "params": [["'roll_cubic'"], ["'exact'", "'jax_vjp'"], ["100"], ["1"],
+                   ["'float32'", "'float64'"]]},
 }
 
 
@@ -420,7 +422,8 @@ def fake_asv(monkeypatch):
 
 def test_run_bisect_configs_selection_skips_and_verdict(fake_asv, tmp_path, capsys):
     fake = fake_asv({"0.6.2": 1.0, "0.7.0": "install failed", "0.7.1": 1.9, "0.7.2": 2.0})
-    result = bisect_mod.run_bisect(["time_vjp('roll_cubic', 'jax_vjp', 100, 1)"], "0.6.2",
+    result = bisect_mod.run_bisect(["time_vjp('roll_cubic', 'jax_vjp', 100, 1, 'float32')"],
+                                   "0.6.2",
                                    "0.7.2", machine="m", output_dir=tmp_path, grid="tiny",
                                    releases=["0.7.1", "0.7.0"])
     out = capsys.readouterr().out
@@ -443,12 +446,12 @@ def test_run_bisect_configs_selection_skips_and_verdict(fake_asv, tmp_path, caps
         regex = job.command[job.command.index("--bench") + 1]
         assert job.command[job.command.index("--config") + 1] == \
             str(tmp_path / f"bisect-jax{version}.conf.json")
-        names = [f"{b}({', '.join(v)})" for b in FAKE_SUITE for v in
-                 [(s, t, "100", "1") for s in ("'roll_cubic'",) for t in ("'exact'",
-                                                                        "'jax_vjp'")]]
+        names = [f"{b}('roll_cubic', {t}, 100, 1, {d})" for b in FAKE_SUITE
+                 for t in ("'exact'", "'jax_vjp'") for d in ("'float32'", "'float64'")]
         assert [n for n in names if re.search(regex, n)] == [
-            "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 100, 1)",
-            "bench_program.HLOFusions.track_hlo_fusions('roll_cubic', 'jax_vjp', 100, 1)"]
+            "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 100, 1, 'float32')",
+            "bench_program.HLOFusions.track_hlo_fusions('roll_cubic', 'jax_vjp', 100, 1, "
+            "'float32')"]
         assert env["VJPLAB_GRID"] == "tiny" and env["VJPLAB_GRID_FAMILIES"] == "roll_cubic"
         assert env["VJPLAB_FINGERPRINT_DIR"] == str(tmp_path / "fingerprints" / "m")
     data = json.loads(result.verdict_file.read_text())
@@ -460,7 +463,8 @@ def test_run_bisect_configs_selection_skips_and_verdict(fake_asv, tmp_path, caps
 def test_run_bisect_endpoints_that_do_not_reproduce(fake_asv, tmp_path, capsys):
     fake_asv({"0.6.2": 1.0, "0.7.0": 1.0, "0.7.2": 1.02})
     result = bisect_mod.run_bisect(["time_vjp", "family=roll_cubic", "strategy=exact",
-                                    "dimension=100", "locality=1"], "0.6.2", "0.7.2",
+                                    "dimension=100", "locality=1", "dtype=float32"],
+                                   "0.6.2", "0.7.2",
                                    machine="m", output_dir=tmp_path, grid="tiny",
                                    releases=["0.7.0"])
     out = capsys.readouterr().out
@@ -475,7 +479,8 @@ def test_run_bisect_ctrl_c_keeps_what_was_measured(fake_asv, tmp_path, capsys):
 
     fake = fake_asv({"0.6.2": 1.0, "0.7.2": KeyboardInterrupt})
     with pytest.raises(RunInterrupted, match="jax 0.7.2"):
-        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2", "0.7.2",
+        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"],
+                              "0.6.2", "0.7.2",
                               machine="m", output_dir=tmp_path, grid="tiny", releases=[])
     assert "interrupted during jax 0.7.2" in capsys.readouterr().out
     assert "0.6.2" in fake.stored  # kept: the same command goes on from there
@@ -485,7 +490,8 @@ def test_run_bisect_ctrl_c_keeps_what_was_measured(fake_asv, tmp_path, capsys):
 def test_run_bisect_reuses_stored_values(fake_asv, tmp_path, capsys):
     fake = fake_asv({"0.6.2": 1.0, "0.7.2": 2.0})
     fake.stored["0.6.2"] = point("0.6.2", 1.0)
-    result = bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2",
+    result = bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"],
+                                   "0.6.2",
                                    "0.7.2", machine="m", output_dir=tmp_path, grid="tiny",
                                    releases=[])
     assert [job.group for job, _ in fake.jobs] == ["0.7.2"]
@@ -496,8 +502,9 @@ def test_run_bisect_reuses_stored_values(fake_asv, tmp_path, capsys):
 def test_run_bisect_rejects_a_parameter_set_outside_the_grid(fake_asv, tmp_path):
     fake_asv({})
     with pytest.raises(ValueError, match=r"the 'gpu' grid does not run time_vjp\('roll_cubic', "
-                                         r"'exact', 100, 1\); grids that do: .*tiny"):
-        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1)"], "0.6.2", "0.7.2",
+                                         r"'exact', 100, 1, 'float32'\); grids that do: .*tiny"):
+        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"],
+                              "0.6.2", "0.7.2",
                               machine="m", output_dir=tmp_path, grid="gpu", releases=[])
 
 
@@ -520,8 +527,8 @@ def test_a_deterministic_count_flags_any_change_and_a_new_op_shows_both_values()
 def test_cli_offline_registry_exits_2_and_makes_nothing(fake_asv, monkeypatch, tmp_path, capsys):
     fake_asv({})
     monkeypatch.setenv("VJPLAB_PYPI_JSON", "http://127.0.0.1:9/{project}/json")
-    code = main(["bisect", "time_vjp('roll_cubic', 'exact', 100, 1)", "--from", "0.6.2",
-                 "--to", "0.7.2", "--grid", "tiny", "--output-dir", str(tmp_path / "b")])
+    code = main(["bisect", "time_vjp('roll_cubic', 'exact', 100, 1, 'float32')", "--from",
+                 "0.6.2", "--to", "0.7.2", "--grid", "tiny", "--output-dir", str(tmp_path / "b")])
     assert code == 2
     assert "cannot list jax releases" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()

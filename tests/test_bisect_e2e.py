@@ -2,15 +2,16 @@
 
 The checkout is a committed copy (asv runs a commit) whose asv.conf.json also lists 0.4.34 and
 0.4.36, the endpoints; the registry lists 0.4.35 between them. The parameter set is XLA's
-memory of roll_cubic / jax_vjp at N = 100, k = 1 (``track_xla_memory``, deterministic: any
+memory of roll_cubic / jax_vjp at N = 100, k = 1, float32 (``track_xla_memory``, deterministic: any
 change flags), which is 2000 bytes up to 0.4.34 and 2048 from 0.4.35 on (`vjplab record
 --versions 0.4.31,0.4.33,0.4.34,0.4.38,... --grid tiny`, then `vjplab bisect
 "track_xla_memory('roll_cubic', 'jax_vjp', 100, 1)" --from 0.4.34 --to 0.4.38 --grid tiny`:
 first slower release 0.4.35, same program). A latency parameter set would make a weaker
 test: on this shared 2-core machine the x3.8 latency step of jax_vjp between 0.4.31 and 0.4.34
 (2.71 -> 10.4 us in `vjplab record`) measured x1.57 with overlapping intervals in a bisect
-under load, which the report's rule calls no change. So the answer here is fixed (0.4.35), and the test also checks
-that it follows from the stored values under the report's classification.
+under load, which the report's rule calls no change. So the answer here is fixed (0.4.35),
+and the test also checks that it follows from the stored values under the report's
+classification.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from vjplab.history.steps import RULES, classify
 pytestmark = pytest.mark.slow
 
 LOW, MIDDLE, HIGH = "0.4.34", "0.4.35", "0.4.36"
-TARGET = "track_xla_memory('roll_cubic', 'jax_vjp', 100, 1)"
+TARGET = "track_xla_memory('roll_cubic', 'jax_vjp', 100, 1, 'float32')"
 BENCH = "bench_metrics.XLAMemory.track_xla_memory"
-PARAMS = ("'roll_cubic'", "'jax_vjp'", "100", "1")
+PARAMS = ("'roll_cubic'", "'jax_vjp'", "100", "1", "'float32'")
 TRIGGER = "bench_program.HLOFusions.track_hlo_fusions"
 MACHINE = "bisect-e2e"
 
@@ -98,7 +99,7 @@ def test_bisect_over_three_real_releases(tmp_path):
     assert tuple(verdict) == VERDICT_KEYS
     assert verdict["param_set"] == TARGET and verdict["benchmark"] == "track_xla_memory"
     assert verdict["params"] == {"family": "roll_cubic", "strategy": "jax_vjp",
-                                 "dimension": 100, "locality": 1}
+                                 "dimension": 100, "locality": 1, "dtype": "float32"}
     assert (verdict["last_good"], verdict["first_slower"]) == (LOW, MIDDLE)
     assert (verdict["machine"], verdict["from"], verdict["to"]) == (MACHINE, LOW, HIGH)
     assert verdict["results_dir"] == str(out_dir / "results")

@@ -35,8 +35,9 @@ older, ``--to`` newer):
 5. **Output.** A line per probe (release, value, ratio to the ``--from`` value,
    classification), then ``first slower release: 0.7.0 (0.6.2 -> 0.7.0: x1.8, same program)``
    with the fingerprint verdict of the boundary (vjplab.history.programs.program_note), and a
-   verdict file ``<bisect dir>/verdicts/<slug>.json`` (vjplab.history.bisect_output; an existing file is
-   never overwritten: ``-2``, ``-3``, ... are added).
+   verdict file ``<bisect dir>/verdicts/<slug>.json`` (schema: vjplab.history.bisect_output;
+   an existing file is never overwritten: ``-2``, ``-3``, ... are added), which the history's
+   regression page reads (vjplab.history.bisects).
 """
 
 from __future__ import annotations
