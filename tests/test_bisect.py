@@ -532,3 +532,24 @@ def test_cli_offline_registry_exits_2_and_makes_nothing(fake_asv, monkeypatch, t
     assert code == 2
     assert "cannot list jax releases" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_the_grid_is_default_when_it_runs_the_parameter_set_else_the_smallest_that_does():
+    from vjplab.history.bisect import choose_grid
+
+    large = Target(BENCH, ("family", "strategy", "dimension", "locality", "dtype"),
+                   ("squared_differences_3d", "exact", 1000000, 1, "float32"))
+    small = Target(BENCH, large.param_names, ("roll_cubic", "jax_vjp", 100, 1, "float32"))
+    assert choose_grid(large, None) == "default"
+    assert choose_grid(small, None) == "tiny"  # not in default; tiny is the smallest of those
+    assert choose_grid(small, "smoke") == "smoke"
+    with pytest.raises(ValueError, match=r"the 'default' grid does not run time_vjp\("
+                                         r"'roll_cubic', 'jax_vjp', 100, 1, 'float32'\); "
+                                         r"grids that do: full, smoke, tiny"):
+        choose_grid(small, "default")
+    with pytest.raises(ValueError, match="unknown grid 'huge'; allowed: default"):
+        choose_grid(small, "huge")
+    nowhere = Target(BENCH, large.param_names, ("roll_cubic", "naive_jacrev", 1000000, 16,
+                                                "float32"))
+    with pytest.raises(ValueError, match="no grid runs"):
+        choose_grid(nowhere, None)

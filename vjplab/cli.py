@@ -92,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "results/, html/, logs/, verdicts/")
     bisect.add_argument("--threshold", action="append", metavar="RATIO|KIND=RATIO",
                         help=THRESHOLD_HELP)
-    bisect.add_argument("--grid", choices=sorted(GRIDS), default="default",
-                        help="the grid whose processes run the parameter set (it must be in it)")
+    bisect.add_argument("--grid", choices=sorted(GRIDS),
+                        help="the grid whose processes run the parameter set (it must be in "
+                             "it; default: 'default' when it is, else the smallest that runs it)")
     bisect.add_argument("--releases",
                         help="comma-separated releases to try between the two, instead of "
                              "asking the registry (e.g. offline)")

@@ -23,11 +23,11 @@ older, ``--to`` newer):
    selecting it runs bench_program's ``setup_cache``, which writes the program fingerprints
    of the family's grid (the sidecar beside the results, vjplab.measure.fingerprints), so the
    boundary can say whether XLA compiled the same program. The processes run with the grid
-   (``--grid``, default ``default``; the parameter set must be in it) restricted to the
-   family. A release whose results file already holds a value for the parameter set at this
-   commit and machine is not run again (so a bisect cut short by Ctrl-C goes on where it
-   stopped). A release that cannot be installed, or stores no value, is skipped with a message
-   and the search goes on.
+   (``--grid``; by default ``default`` when it runs the parameter set, else the smallest grid
+   that does, ``choose_grid``) restricted to the family. A release whose results file
+   already holds a value for the parameter set at this commit and machine is not run again
+   (so a bisect cut short by Ctrl-C goes on where it stopped). A release that cannot be
+   installed, or stores no value, is skipped with a message and the search goes on.
 4. **Search** (vjplab.history.bisect_search): both endpoints first, then a binary search
    classifying ``last good -> probe`` with the history report's rule of the benchmark's kind
    (vjplab.history.steps.classify, ``--threshold`` as in ``vjplab history``). Exit status 2
@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from vjplab.grid import FAMILIES_ENV, GRIDS
+from vjplab.grid import FAMILIES_ENV, GRIDS, SWEEP_KINDS
 from vjplab.history.bisect_output import (final_line, probe_line, unit_in, verdict_record,
                                           verdict_slug, write_verdict)
 from vjplab.history.bisect_search import Probe, SearchOutcome, search
@@ -105,16 +105,40 @@ def check_releases(given: list[str], low: str, high: str) -> list[str]:
     return sort_versions(given)
 
 
-def check_in_grid(target: Target, grid: str) -> None:
-    """ValueError when the grid does not run the parameter set (its processes would skip)."""
-    if grid not in GRIDS:
-        raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
-    if (target.benchmark, target.values) not in grid_param_sets(GRIDS[grid], [target.benchmark]):
-        runs = [g for g in sorted(GRIDS)
-                if (target.benchmark, target.values) in grid_param_sets(GRIDS[g],
-                                                                        [target.benchmark])]
-        raise ValueError(f"the {grid!r} grid does not run {target.short_name}; grids that do: "
-                         f"{', '.join(runs) or 'none'} (--grid)")
+def grids_running(target: Target) -> list[str]:
+    """The grids whose processes run the parameter set (a grid's others skip in setup)."""
+    return [g for g in sorted(GRIDS)
+            if (target.benchmark, target.values)
+            in grid_param_sets(GRIDS[g], [target.benchmark])]
+
+
+def choose_grid(target: Target, grid: str | None) -> str:
+    """The grid the processes run under: ``grid`` when given (ValueError when it does not run
+    the parameter set, naming those that do), else ``default`` when it runs it, else the grid
+    that runs it with the fewest combinations of its family (the fingerprint sweep of the
+    family is then the cheapest); ValueError when no grid runs it."""
+    running = grids_running(target)
+    if grid is not None:
+        if grid not in GRIDS:
+            raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
+        if grid not in running:
+            raise ValueError(f"the {grid!r} grid does not run {target.short_name}; grids that "
+                             f"do: {', '.join(running) or 'none'} (--grid)")
+        return grid
+    if not running:
+        raise ValueError(f"no grid runs {target.short_name} (vjplab.grid.GRIDS): it would skip "
+                         f"in every process")
+    if "default" in running:
+        return "default"
+    family = target.params.get("family")
+
+    def size(name: str) -> int:
+        chosen = GRIDS[name]
+        if family is not None:
+            chosen = chosen.restricted_to([family])
+        return sum(1 for kind in SWEEP_KINDS for _ in chosen.sweep(kind).combinations())
+
+    return min(running, key=lambda name: (size(name), name))
 
 
 def fingerprint_trigger(target: Target, suite: Mapping[str, dict], grid: str
@@ -161,7 +185,7 @@ class BisectResult:
 
 
 def run_bisect(words: list[str], low: str, high: str, machine: str | None = None,
-               output_dir: Path | None = None, rules: Rules = RULES, grid: str = "default",
+               output_dir: Path | None = None, rules: Rules = RULES, grid: str | None = None,
                releases: list[str] | None = None) -> BisectResult:
     """Bisect the parameter set ``words`` between releases ``low`` and ``high`` (module
     docstring). ValueError on bad input, RunInterrupted at Ctrl-C (what asv saved is kept),
@@ -171,9 +195,9 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
     root = repo_root()
     conf_file = read_asv_config(root)
     low_entry, high_entry = endpoint_entries(conf_file, low, high)
-    suite = discover_suite(root, grid)
+    suite = discover_suite(root, grid or "default")  # the parameters are every grid's
     target = parse_target(words, suite)
-    check_in_grid(target, grid)
+    grid = choose_grid(target, grid)
     if releases is not None:
         between = check_releases(releases, low, high)
         print(f"releases between {low} and {high} (--releases): {', '.join(between) or 'none'}",
