@@ -553,3 +553,26 @@ def test_the_grid_is_default_when_it_runs_the_parameter_set_else_the_smallest_th
                                                 "float32"))
     with pytest.raises(ValueError, match="no grid runs"):
         choose_grid(nowhere, None)
+
+
+def test_the_history_reads_the_verdict_file(tmp_path):
+    """The regression page's reader (vjplab.history.bisects) takes what bisect writes and
+    matches it to the step's parameters as asv stores them."""
+    from vjplab.history.bisects import load_bisects, params_match, range_matches
+
+    values = {v: (1.0 if i < 3 else 1.8) for i, v in enumerate(RELEASES)}
+    out = search(RELEASES, Fake(values), verdict)
+    target = Target(BENCH, ("family", "strategy", "dimension", "locality", "dtype"),
+                    ("squared_differences_3d", "exact", 1000000, 1, "float32"))
+    record = verdict_record(target, "m", "0.6.2", "0.7.3", out,
+                            ProgramNote("same program", "same program (sha256 abc)"), tmp_path)
+    write_verdict(tmp_path / "verdicts", verdict_slug("m", target, "0.6.2", "0.7.3"), record)
+    bisects = load_bisects(tmp_path)
+    assert bisects.messages == [] and len(bisects.verdicts) == 1
+    [read] = bisects.verdicts
+    assert (read.first_slower, read.last_good, read.program_verdict) == \
+        ("0.7.0", "0.6.4", "same program")
+    assert params_match(read.params, list(target.param_names), target.reprs)
+    assert range_matches(read, "0.6.2", "0.7.3")
+    assert read.describe() == ("first slower: 0.7.0 (bisected on time_vjp, last good 0.6.4, "
+                               "1.80x, same program)")
