@@ -576,3 +576,16 @@ def test_the_history_reads_the_verdict_file(tmp_path):
     assert range_matches(read, "0.6.2", "0.7.3")
     assert read.describe() == ("first slower: 0.7.0 (bisected on time_vjp, last good 0.6.4, "
                                "1.80x, same program)")
+
+
+def test_run_bisect_rounds_reach_asv(fake_asv, tmp_path):
+    fake = fake_asv({"0.6.2": 1.0, "0.7.2": 2.0})
+    bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"], "0.6.2",
+                          "0.7.2", machine="m", output_dir=tmp_path, releases=[], rounds=6)
+    for job, _ in fake.jobs:
+        at = job.command.index("--attribute")
+        assert job.command[at + 1] == "rounds=6" and job.command[-1].endswith("^!")
+    with pytest.raises(ValueError, match="--rounds 0: allowed: a number of rounds >= 1"):
+        bisect_mod.run_bisect(["time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"], "0.6.2",
+                              "0.7.2", output_dir=tmp_path / "x", releases=[], rounds=0)
+    assert not (tmp_path / "x").exists()

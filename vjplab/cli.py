@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     bisect.add_argument("--grid", choices=sorted(GRIDS),
                         help="the grid whose processes run the parameter set (it must be in "
                              "it; default: 'default' when it is, else the smallest that runs it)")
+    bisect.add_argument("--rounds", type=int,
+                        help="asv rounds (processes) per parameter set, instead of the "
+                             "benchmark's own (3 for time_vjp): steadier values on a noisy "
+                             "machine; a release already measured at this commit is reused")
     bisect.add_argument("--releases",
                         help="comma-separated releases to try between the two, instead of "
                              "asking the registry (e.g. offline)")
@@ -234,7 +238,7 @@ def bisect_command(args: argparse.Namespace) -> int:
             if args.releases is not None else None
         result = run_bisect(args.param_set, args.low, args.high, machine=args.machine,
                             output_dir=args.output_dir, rules=rules, grid=args.grid,
-                            releases=releases)
+                            releases=releases, rounds=args.rounds)
     except (ValueError, RegistryError) as exc:
         print(f"vjplab bisect: {exc}", file=sys.stderr)
         return 2

@@ -186,12 +186,16 @@ class BisectResult:
 
 def run_bisect(words: list[str], low: str, high: str, machine: str | None = None,
                output_dir: Path | None = None, rules: Rules = RULES, grid: str | None = None,
-               releases: list[str] | None = None) -> BisectResult:
+               releases: list[str] | None = None, rounds: int | None = None) -> BisectResult:
     """Bisect the parameter set ``words`` between releases ``low`` and ``high`` (module
-    docstring). ValueError on bad input, RunInterrupted at Ctrl-C (what asv saved is kept),
+    docstring); ``rounds``: asv's rounds (processes) per parameter set instead of the
+    benchmark's own (time_vjp: 3), for a steadier value on a noisy machine. ValueError on bad
+    input, RunInterrupted at Ctrl-C (what asv saved is kept),
     vjplab.history.pypi.RegistryError when the releases cannot be listed."""
     from vjplab.suite_info import discover_suite
 
+    if rounds is not None and rounds < 1:
+        raise ValueError(f"--rounds {rounds}: allowed: a number of rounds >= 1")
     root = repo_root()
     conf_file = read_asv_config(root)
     low_entry, high_entry = endpoint_entries(conf_file, low, high)
@@ -232,6 +236,7 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
     if trigger:
         print(f"each release also runs {trigger[0].rsplit('.', 1)[-1]}"
               f"{tuple(trigger[1])!r}: it writes the program fingerprints", flush=True)
+    extra = ["--attribute", f"rounds={rounds}"] if rounds else []
     machine_known = False
     with log_path.open("a") as log:
 
@@ -249,7 +254,8 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
                 _ensure_machine(asv, config_dir, conf, env, root, machine, log)
                 machine_known = True
             job = Job(piece, asv + ["run", "--config", str(config), "--machine", machine,
-                                    "--show-stderr", "--bench", piece.regex, f"{commit}^!"],
+                                    "--show-stderr", "--bench", piece.regex, *extra,
+                                    f"{commit}^!"],
                       f"jax {version}",
                       functools.partial(results_file, results_dir, machine, commit, version),
                       group=version)
