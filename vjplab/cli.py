@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "binary-search the first release that is slower under the history's rules.")
     bisect.add_argument("param_set", nargs="+", metavar="PARAM_SET",
                         help="asv's name of the parameter set, e.g. \"time_vjp('roll_cubic', "
-                             "'exact', 100, 1)\", or the benchmark then NAME=VALUE per "
+                             "'exact', 100, 1, 'float32')\", or the benchmark then NAME=VALUE per "
                              "parameter (time_vjp family=roll_cubic strategy=exact ...)")
     bisect.add_argument("--from", dest="low", required=True,
                         help="the older release (one of asv.conf.json's)")

@@ -3,8 +3,8 @@
 Given either as asv's name of the parameter set, as ``--bench`` regexes and asv's reports
 show it (the benchmark's full name or just its method name, then the values' ``repr``)::
 
-    "time_vjp('roll_cubic', 'exact', 100, 1)"
-    "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1)"
+    "time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"
+    "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1, 'float32')"
 
 or as the benchmark followed by one ``NAME=VALUE`` per parameter, in any order::
 
@@ -45,7 +45,7 @@ class Target:
 
     @property
     def short_name(self) -> str:
-        """The name with the method only: ``time_vjp('roll_cubic', 'exact', 100, 1)``."""
+        """The name with the method only: ``time_vjp('roll_cubic', 'exact', 100, 1, 'float32')``."""
         return param_set_name(self.kind, self.values)
 
     @property
@@ -98,7 +98,7 @@ def parse_target(words: list[str], suite: dict[str, dict]) -> Target:
     """The Target named by the command line's words (module docstring); ValueError on bad
     input."""
     if not words:
-        raise ValueError("name a parameter set, e.g. \"time_vjp('roll_cubic', 'exact', 100, 1)\" "
+        raise ValueError("name a parameter set, e.g. \"time_vjp('roll_cubic', 'exact', 100, 1, 'float32')\" "
                          "or time_vjp family=roll_cubic strategy=exact dimension=100 locality=1")
     match = _NAME.match(words[0])
     if match is not None:
@@ -110,7 +110,7 @@ def parse_target(words: list[str], suite: dict[str, dict]) -> Target:
             given = ast.literal_eval(f"({match.group(2)},)") if match.group(2).strip() else ()
         except (ValueError, SyntaxError):
             raise ValueError(f"cannot read the values of {words[0]!r}: write them as asv does, "
-                             f"e.g. ('roll_cubic', 'exact', 100, 1)") from None
+                             f"e.g. ('roll_cubic', 'exact', 100, 1, 'float32')") from None
         names = list(suite[benchmark].get("param_names") or [])
         if len(given) != len(names):
             raise ValueError(f"{benchmark} has {len(names)} parameters ({', '.join(names)}), "
