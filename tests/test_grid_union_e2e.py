@@ -54,7 +54,8 @@ def test_benchmarks_json_params_are_the_union(two_grids):
     space = PARAM_SPACE.latency
     assert suite[TIME]["param_names"] == list(FULL_PARAMS)
     assert suite[TIME]["params"] == [[repr(v) for v in values] for values in (
-        space.family_names, space.strategy_names, space.all_dimensions, space.localities)]
+        space.family_names, space.strategy_names, space.all_dimensions, space.localities,
+        space.dtypes)]
 
 
 def test_one_results_file_holds_both_grids(two_grids):
