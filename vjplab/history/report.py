@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vjplab.history.labels import (describe_params, describe_version, format_change,
-                                   format_value, short_hash, short_name, unit_of)
+                                   format_value, machine_label, short_hash, short_name,
+                                   unit_of)
+from vjplab.history.overlay import draw, panels, reference_banner
 from vjplab.history.programs import (CHANGED, LATENCY_KIND, SAME, ProgramNote,
                                      diff_file_name, program_note, write_diff)
 from vjplab.history.results import ResultsSet
@@ -147,11 +149,15 @@ def summary_lines(history: History) -> list[str]:
     machines = sorted({m.machine for m in history.results.measurements})
     lines = [f"JAX versions: {', '.join(history.versions) or 'none'}; machines: "
              f"{', '.join(machines) or 'none'}",
+             *([history.results.reference_label] if history.results.reference_label else []),
              thresholds_line(history.rules),
              f"{len(history.steps)} steps: {counts[Verdict.REGRESSION]} regressions, "
              f"{counts[Verdict.IMPROVEMENT]} improvements, {counts[Verdict.NO_CHANGE]} no change"]
+    on_machine = defaultdict(set)  # a machine's own releases (the reference has others)
+    for m in history.results.measurements:
+        on_machine[m.machine].add(m.jax)
     partial = sum(1 for key, per_version in history.series.items()
-                  if 0 < len(per_version) < len(history.versions)
+                  if 0 < len(per_version) < len(on_machine[key[0]])
                   and len(history.versions_of(key[1])) == 1)  # else: said per benchmark below
     if partial:
         lines.append(f"{partial} series lack some versions (benchmark or combination not "
@@ -178,7 +184,8 @@ def _step_cells(history: History, step: Step) -> list[str]:
             format_change(rule, step.before, step.after, unit), format_value(step.before, unit),
             format_value(step.after, unit), short_name(step.benchmark),
             _parameters_cell(history, step),
-            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}", step.machine,
+            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}",
+            machine_label(history.results, step.machine),
             _program_cell(history, step)]
 
 
@@ -248,15 +255,14 @@ def write_html(history: History, html_dir: Path) -> Path:
     versions = history.versions
     position = {v: i for i, v in enumerate(versions)}
     figures = []
-    groups = sorted(_plot_groups(history).items(), key=lambda kv: repr(kv[0]))
-    for index, ((machine, benchmark, bench_version, rest), lines) in enumerate(groups):
-        if max(len(points) for points in lines.values()) < 2:
+    for index, panel in enumerate(panels(history.results, _plot_groups(history))):
+        machine, benchmark, bench_version, rest = (panel.machine, panel.benchmark,
+                                                   panel.benchmark_version, panel.rest)
+        if panel.most_points < 2:
             continue
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
-        for strategy, points in sorted(lines.items()):
-            xs = [position[v] for v in points]
-            ax.plot(xs, list(points.values()), marker="o", label=strategy)
-        positive = all(v > 0 for points in lines.values() for v in points.values())
+        draw(ax, panel, position)  # the reference machine's lines dashed (vjplab.history.overlay)
+        positive = all(v > 0 for line in panel.lines for v in line.points.values())
         ax.set_yscale("log" if positive else "linear")  # a net series can be <= 0
         ax.set_xticks(range(len(versions)), versions, rotation=45, fontsize=8)
         ax.set_xlabel("JAX version")
@@ -266,12 +272,11 @@ def write_html(history: History, html_dir: Path) -> Path:
         if len(history.versions_of(benchmark)) > 1:
             title += f" ({describe_version(bench_version)})"
         ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
         fig.tight_layout()
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{machine}-{short_name(benchmark)}-{index}") + ".png"
         fig.savefig(plots_dir / name, dpi=80)
         plt.close(fig)
-        figures.append((machine, title, name))
+        figures.append((panel.caption, title, name))
     changed = [s for s in history.steps if s.verdict != Verdict.NO_CHANGE]
     rows = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in _html_cells(history, s,
                                                                                 plots_dir))
@@ -284,10 +289,11 @@ def write_html(history: History, html_dir: Path) -> Path:
 <html><head><meta charset="utf-8"><title>vjplab: JAX-version history</title>
 <style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;margin:4px}}
-.regression td:first-child{{color:#b00}}</style></head><body>
+.regression td:first-child{{color:#b00}}
+p.reference{{background:#eef4fb;border:1px solid #b8cde6;padding:6px 10px}}</style></head><body>
 <h1>vjplab: JAX-version history</h1>
 <p><a href="index.html">&larr; asv dashboard</a> &middot; <a href="vjplab-report.html">this run's results (vjplab-report.html)</a></p>
-<ul>{summary}</ul>
+{reference_banner(history.results)}<ul>{summary}</ul>
 <h2>Steps that changed (worst first)</h2>
 <table><tr>{''.join(f'<th>{h}</th>' for h in STEP_HEADER)}</tr>
 {rows or f'<tr><td colspan="{len(STEP_HEADER)}">no step changed</td></tr>'}
