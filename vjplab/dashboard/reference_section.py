@@ -29,7 +29,8 @@ from pathlib import Path
 from vjplab.dashboard.run_data import LATENCY, RunData
 from vjplab.history.labels import describe_params, format_value, short_name, unit_of
 from vjplab.history.results import Measurement, ResultsFile, ResultsSet
-from vjplab.history.steps import newest_by, rule_for
+from vjplab.history.derived import method_name
+from vjplab.history.steps import RULES, newest_by, rule_for
 from vjplab.history.versions import sort_versions, version_key
 from vjplab.reference import find_reference, load_reference
 
@@ -77,8 +78,12 @@ class Comparison:
         return self.reference_jax == self.your_jax
 
     def benchmark_names(self) -> list[str]:
-        """The benchmarks with pairs: the latency first, then by name."""
-        return sorted({p.benchmark for p in self.pairs}, key=lambda b: (b != LATENCY, b))
+        """The benchmarks with pairs, in the order of the history's kinds table (latency
+        first), then the others by name."""
+        kinds = list(RULES)
+        return sorted({p.benchmark for p in self.pairs},
+                      key=lambda b: (kinds.index(method_name(b)) if method_name(b) in kinds
+                                     else len(kinds), b))
 
     def ratios(self, benchmark: str) -> list[float]:
         """The comparable ratios of ``benchmark`` (same benchmark version, both positive)."""
@@ -187,21 +192,32 @@ def summary_line(run: RunData, reference_dir: Path | bool | None = None) -> str 
                    f"above 1: slower)")
 
 
-def _summary_rows(c: Comparison) -> str:
+def _benchmark_label(benchmark: str) -> str:
+    """``latency (time_vjp)``, ``peak memory of the reference (peakmem_reference)``."""
+    label, method = rule_for(benchmark).label, method_name(benchmark)
+    return label if method in label else f"{label} ({method})"
+
+
+def _summary_table(c: Comparison) -> str:
+    """Per benchmark: comparable parameter sets, median ratio, range (and a note column
+    only when a benchmark has pairs of another benchmark version)."""
+    notes = any(c.other_versions(b) for b in c.benchmark_names())
     rows = []
     for benchmark in c.benchmark_names():
         ratios = c.ratios(benchmark)
         others = c.other_versions(benchmark)
-        note = (f"{others} with another benchmark version (the code changed): not in the "
-                f"median" if others else "")
         cells = ([f'<td data-value="{statistics.median(ratios)!r}">'
                   f"{_times(statistics.median(ratios))}</td>",
                   f"<td>{_times(min(ratios))} to {_times(max(ratios))}</td>"] if ratios
                  else ['<td class="na">&mdash;</td>', '<td class="na">&mdash;</td>'])
-        rows.append(f'<tr data-benchmark="{html.escape(benchmark)}"><td>'
-                    f"{html.escape(rule_for(benchmark).label)}</td><td>{len(ratios)}</td>"
-                    + "".join(cells) + f"<td>{html.escape(note)}</td></tr>")
-    return "".join(rows)
+        note = (f"<td>{others} of another benchmark version (its code changed): not "
+                f"compared</td>" if others else "<td></td>") if notes else ""
+        rows.append(f'<tr data-benchmark="{html.escape(benchmark)}" data-count="{len(ratios)}">'
+                    f"<td>{html.escape(_benchmark_label(benchmark))}</td><td>{len(ratios)}</td>"
+                    + "".join(cells) + note + "</tr>")
+    return (f'<table id="reference-summary"><tr><th>benchmark</th><th>parameter sets</th>'
+            f"<th>median yours / reference</th><th>range</th>{'<th>note</th>' if notes else ''}"
+            f"</tr>{''.join(rows)}</table>")
 
 
 def _detail(c: Comparison, benchmark: str) -> str:
@@ -215,10 +231,10 @@ def _detail(c: Comparison, benchmark: str) -> str:
            else '<td class="na">&mdash;</td>')
         + f"<td>{'' if p.same_version else 'benchmark version differs: not compared'}</td></tr>"
         for p in pairs)
-    return (f"<details><summary>{html.escape(rule_for(benchmark).label)}: {len(pairs)} "
-            f"parameter sets</summary><table><tr><th>parameters</th><th>yours</th>"
-            f"<th>reference</th><th>yours / reference</th><th></th></tr>{rows}</table>"
-            f"</details>")
+    return (f"<h4>{html.escape(_benchmark_label(benchmark))}: {len(pairs)} parameter sets</h4>"
+            f'<table class="reference-pairs" data-benchmark="{html.escape(benchmark)}"><tr>'
+            f"<th>parameters</th><th>yours</th><th>reference</th><th>yours / reference</th>"
+            f"<th></th></tr>{rows}</table>")
 
 
 def section_html(comparison: Comparison | str | None) -> str:
@@ -238,21 +254,26 @@ def section_html(comparison: Comparison | str | None) -> str:
                    f" shown beside its nearest release, <b>jax {html.escape(c.reference_jax)}</b>:"
                    f" these ratios mix the machine with the JAX release.")
     top = c.headline()
-    if top is None:
+    if not c.pairs:
         renamed = (f" Parameter names differ for {', '.join(short_name(b) for b in c.renamed)}"
                    f" (a parameter was added or renamed since the reference was recorded)."
                    if c.renamed else "")
         body = f"<p>No parameter set of this run was measured there too.{html.escape(renamed)}</p>"
     else:
-        benchmark, median, count = top
-        what = "latency" if benchmark == LATENCY else html.escape(short_name(benchmark))
-        body = (f'<p class="headline" data-median="{median!r}" data-count="{count}">Your '
-                f"{what} is <b>{_times(median)}</b> the reference machine's (median over "
-                f"{count} parameter sets; above 1: slower than it).</p>"
-                f"<table id=\"reference-summary\"><tr><th>benchmark</th><th>parameter sets</th>"
-                f"<th>median yours / reference</th><th>range</th><th></th></tr>"
-                f"{_summary_rows(c)}</table>"
-                + "".join(_detail(c, b) for b in c.benchmark_names()))
+        if top is None:
+            head = ("<p class=\"headline\">No parameter set can be compared: the benchmarks' "
+                    "versions differ (their code changed between the reference's commit and "
+                    "yours).</p>")
+        else:
+            benchmark, median, count = top
+            what = "latency" if benchmark == LATENCY else html.escape(short_name(benchmark))
+            head = (f'<p class="headline" data-median="{median!r}" data-count="{count}">Your '
+                    f"{what} is <b>{_times(median)}</b> the reference machine's (median over "
+                    f"{count} parameter sets; above 1: slower than it).</p>")
+        body = (head + _summary_table(c)
+                + f"<details><summary>every parameter set measured by both "
+                  f"({len(c.pairs)})</summary>"
+                + "".join(_detail(c, b) for b in c.benchmark_names()) + "</details>")
     return (f'<section id="reference"><h2>{SECTION_TITLE}</h2>'
             f"<p>{label}. Its results ship with vjplab (results/reference/); a parameter set "
             f"pairs with yours when the benchmark and every parameter are the same. "
