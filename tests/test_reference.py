@@ -224,7 +224,7 @@ def test_report_sets_the_run_beside_the_same_release(dirs, tmp_path):
         "'jax_vjp'": (1.5e-5, 2e-5), "'exact'": (2e-6, 1e-6)}
     assert comparison.headline() == (TIME, pytest.approx((0.75 + 2.0) / 2), 2)
     page = report_text(user, reference, tmp_path)
-    assert "Your run beside the reference machine" in page and LABEL in page
+    assert "Your run beside the reference machine" in page and f"<b>{LABEL}</b>" in page
     assert "Both ran jax 0.10.2." in page
     assert "Your latency is <b>1.38x</b> the reference machine's (median over 2 parameter " \
            "sets" in page

@@ -221,20 +221,26 @@ def _summary_table(c: Comparison) -> str:
 
 
 def _detail(c: Comparison, benchmark: str) -> str:
+    """Every pair of ``benchmark``: parameters, both values, the ratio (and a note column when
+    some pair has another benchmark version)."""
     unit = unit_of(c.benchmarks, benchmark)
     pairs = [p for p in c.pairs if p.benchmark == benchmark]
-    rows = "".join(
-        f"<tr><td>{html.escape(describe_params(c.benchmarks, benchmark, p.params))}</td>"
-        f"<td data-value=\"{p.yours!r}\">{html.escape(format_value(p.yours, unit))}</td>"
-        f"<td data-value=\"{p.reference!r}\">{html.escape(format_value(p.reference, unit))}</td>"
-        + (f'<td data-value="{p.ratio!r}">{_times(p.ratio)}</td>' if p.ratio is not None
-           else '<td class="na">&mdash;</td>')
-        + f"<td>{'' if p.same_version else 'benchmark version differs: not compared'}</td></tr>"
-        for p in pairs)
+    notes = not all(p.same_version for p in pairs)
+
+    def row(p: Pair) -> str:
+        ratio = (f'<td data-value="{p.ratio!r}">{_times(p.ratio)}</td>' if p.ratio is not None
+                 else '<td class="na">&mdash;</td>')
+        note = (f"<td>{'' if p.same_version else 'benchmark version differs: not compared'}"
+                f"</td>" if notes else "")
+        return (f"<tr><td>{html.escape(describe_params(c.benchmarks, benchmark, p.params))}</td>"
+                f'<td data-value="{p.yours!r}">{html.escape(format_value(p.yours, unit))}</td>'
+                f'<td data-value="{p.reference!r}">'
+                f"{html.escape(format_value(p.reference, unit))}</td>{ratio}{note}</tr>")
+
     return (f"<h4>{html.escape(_benchmark_label(benchmark))}: {len(pairs)} parameter sets</h4>"
             f'<table class="reference-pairs" data-benchmark="{html.escape(benchmark)}"><tr>'
             f"<th>parameters</th><th>yours</th><th>reference</th><th>yours / reference</th>"
-            f"<th></th></tr>{rows}</table>")
+            f"{'<th>note</th>' if notes else ''}</tr>{''.join(row(p) for p in pairs)}</table>")
 
 
 def section_html(comparison: Comparison | str | None) -> str:
@@ -275,8 +281,9 @@ def section_html(comparison: Comparison | str | None) -> str:
                   f"({len(c.pairs)})</summary>"
                 + "".join(_detail(c, b) for b in c.benchmark_names()) + "</details>")
     return (f'<section id="reference"><h2>{SECTION_TITLE}</h2>'
-            f"<p>{label}. Its results ship with vjplab (results/reference/); a parameter set "
-            f"pairs with yours when the benchmark and every parameter are the same. "
+            f"<p>Set beside the <b>{label}</b>. Its results ship with vjplab "
+            f"(results/reference/); a parameter set pairs with yours when the benchmark and "
+            f"every parameter are the same; ratios are yours over the reference's. "
             f"{release} Reference results file: "
             f"<code>{html.escape(c.reference_file.file)}</code> (commit "
             f"{html.escape(c.reference_file.commit[:8])}).</p>{body}</section>")
