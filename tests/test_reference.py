@@ -280,6 +280,8 @@ def test_parameters_match_by_name_not_position(tmp_path):
     make_user(user)
     comparison = compare_with_reference(load_run(user), reference)
     assert comparison.pairs == [] and comparison.renamed == [TIME]
+    assert any("parameter names differ" in m and "'dtype'" in m
+               for m in with_reference(load_results(user), reference).messages)
     assert "Parameter names differ for TimeVJP.time_vjp" in section_html(comparison)
     (user / "benchmarks.json").write_text((reference / "results" / "benchmarks.json").read_text())
     write_file(user, {TIME: entry([1e-5, 1e-6], params=params5, rel_ci=0.01)},

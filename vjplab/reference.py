@@ -195,6 +195,13 @@ def with_reference(user: ResultsSet, reference_dir: Path | None | bool = None) -
     for machine in ref.reference_machines:
         roots[machine] = reference.results_dir
     benchmarks = {**ref.benchmarks, **user.benchmarks}
+    for name in sorted(set(ref.benchmarks) & set(user.benchmarks)):
+        ours, theirs = (user.benchmarks[name].get("param_names"),
+                        ref.benchmarks[name].get("param_names"))
+        if ours != theirs:
+            messages.append(f"{name}: parameter names differ between your results ({ours}) "
+                            f"and the reference machine's ({theirs}); both are labelled with "
+                            f"yours")
     return ResultsSet(measurements + ref.measurements, benchmarks, files + ref.files,
                       messages + ref.messages, user.root, roots,
                       user.reference_machines | ref.reference_machines, ref.reference_label)
