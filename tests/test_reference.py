@@ -14,7 +14,7 @@ import pytest
 from tests.asv_files import FOUR, META, TIME, entry, snapshot, write_file
 from vjplab.cli import main
 from vjplab.dashboard.publish import write_history_page
-from vjplab.dashboard.reference_section import (Comparison, compare_with_reference,
+from vjplab.dashboard.reference_section import (Comparison, Pair, compare_with_reference,
                                                 nearest_release, section_html, summary_line)
 from vjplab.dashboard.report_page import write_report
 from vjplab.dashboard.run_data import load_run
@@ -231,7 +231,11 @@ def test_report_sets_the_run_beside_the_same_release(dirs, tmp_path):
     assert "0.75x" in page and "2.00x" in page
     line = summary_line(load_run(user), reference)
     assert line == (f"beside the reference machine {REFERENCE_MACHINE} (jax 0.10.2): your "
-                    f"latency is 1.38x its (median over 2 parameter sets; above 1: slower)")
+                    f"latency is 1.38x the reference's (median over 2 parameter sets; above 1: "
+                    f"slower)")
+    # equal values are a ratio of 1, zeros included (an op count of 0 on both sides)
+    assert Pair(TIME, (), 0.0, 0.0, True).ratio == 1.0
+    assert Pair(TIME, (), 0.0, 1.0, True).ratio is None
 
 
 def test_report_names_the_releases_and_uses_the_nearest_when_the_release_is_missing(tmp_path):

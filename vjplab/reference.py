@@ -133,8 +133,8 @@ def find_reference(reference_dir: Path | None | bool = None) -> tuple[Reference 
             raise ValueError(f"reference directory {path} holds no {RESULTS_NAME}/ directory "
                              f"(allowed: a directory laid out like results/reference/: "
                              f"{RESULTS_NAME}/, {FINGERPRINTS_NAME}/, {NOTE_NAME})")
-        return None, (f"no reference machine results at {path} (deleted?): the history shows "
-                      f"your results only")
+        return None, (f"no reference machine results at {path} (deleted?): your results "
+                      f"are shown alone")
     return Reference(path), ""
 
 

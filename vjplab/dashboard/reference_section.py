@@ -16,7 +16,7 @@ out of every median.
 **Figures**: per benchmark, the number of pairs, the median of your value over the reference's
 and its range; the headline is the latency (``time_vjp``) median. A ratio above 1 means your
 run took longer (or used more) than the reference machine. Ratios are taken where both values
-are positive (a net memory can be <= 0).
+are positive, or equal (a net memory can be <= 0; an op count 0 on both sides is 1).
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ class Pair:
 
     @property
     def ratio(self) -> float | None:
-        """Yours over the reference's; None unless both are positive."""
+        """Yours over the reference's: 1 when they are equal (an op count of 0 on both sides),
+        else None unless both are positive."""
+        if self.yours == self.reference:
+            return 1.0
         return self.yours / self.reference if self.yours > 0 and self.reference > 0 else None
 
 
@@ -188,8 +191,8 @@ def summary_line(run: RunData, reference_dir: Path | bool | None = None) -> str 
         return head + "no parameter set in common with this run"
     benchmark, median, count = top
     what = "latency" if benchmark == LATENCY else short_name(benchmark)
-    return (head + f"your {what} is {_times(median)} its (median over {count} parameter sets; "
-                   f"above 1: slower)")
+    return (head + f"your {what} is {_times(median)} the reference's (median over {count} "
+                   f"parameter sets; above 1: slower)")
 
 
 def _benchmark_label(benchmark: str) -> str:
