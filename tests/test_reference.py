@@ -265,7 +265,8 @@ def test_report_says_when_benchmark_versions_differ(tmp_path):
     assert "benchmark version differs: not compared" in page
     assert "2 of another benchmark version (its code changed): not compared" in page
     assert summary_line(load_run(user), reference).endswith(
-        "no parameter set in common with this run")
+        "2 parameter sets in common, none comparable: their benchmark versions differ (the "
+        "benchmarks' code changed since the reference was recorded)")
 
 
 def test_parameters_match_by_name_not_position(tmp_path):
@@ -284,6 +285,8 @@ def test_parameters_match_by_name_not_position(tmp_path):
     make_user(user)
     comparison = compare_with_reference(load_run(user), reference)
     assert comparison.pairs == [] and comparison.renamed == [TIME]
+    assert summary_line(load_run(user), reference).endswith(
+        "no parameter set in common with this run")
     assert any("parameter names differ" in m and "'dtype'" in m
                for m in with_reference(load_results(user), reference).messages)
     assert "Parameter names differ for TimeVJP.time_vjp" in section_html(comparison)

@@ -187,8 +187,12 @@ def summary_line(run: RunData, reference_dir: Path | bool | None = None) -> str 
                f"no jax {comparison.your_jax} there; its nearest, jax {comparison.reference_jax}")
     head = f"beside the reference machine {comparison.machine} ({release}): "
     top = comparison.headline()
-    if top is None:
+    if not comparison.pairs:
         return head + "no parameter set in common with this run"
+    if top is None:
+        return head + (f"{len(comparison.pairs)} parameter sets in common, none comparable: "
+                       f"their benchmark versions differ (the benchmarks' code changed since "
+                       f"the reference was recorded)")
     benchmark, median, count = top
     what = "latency" if benchmark == LATENCY else short_name(benchmark)
     return (head + f"your {what} is {_times(median)} the reference's (median over {count} "
