@@ -246,6 +246,8 @@ def test_report_names_the_releases_and_uses_the_nearest_when_the_release_is_miss
     page = section_html(comparison)
     assert "The reference machine has no jax 0.10.3" in page
     assert "(it has 0.4.31, 0.9.2, 0.10.2)" in page and "<b>jax 0.10.2</b>" in page
+    assert ("Your latency (jax 0.10.3) is <b>1.38x</b> the reference machine's (jax 0.10.2)"
+            in page)
     assert "no jax 0.10.3 there; its nearest, jax 0.10.2" in summary_line(load_run(user),
                                                                           reference)
     assert nearest_release("0.4.20", RELEASES) == "0.4.31"

@@ -280,9 +280,12 @@ def section_html(comparison: Comparison | str | None) -> str:
         else:
             benchmark, median, count = top
             what = "latency" if benchmark == LATENCY else html.escape(short_name(benchmark))
+            yours, theirs = (("", "") if c.same_release else
+                             (f" (jax {html.escape(c.your_jax)})",
+                              f" (jax {html.escape(c.reference_jax)})"))
             head = (f'<p class="headline" data-median="{median!r}" data-count="{count}">Your '
-                    f"{what} is <b>{_times(median)}</b> the reference machine's (median over "
-                    f"{count} parameter sets; above 1: slower than it).</p>")
+                    f"{what}{yours} is <b>{_times(median)}</b> the reference machine's{theirs} "
+                    f"(median over {count} parameter sets; above 1: slower than it).</p>")
         body = (head + _summary_table(c)
                 + f"<details><summary>every parameter set measured by both "
                   f"({len(c.pairs)})</summary>"
