@@ -153,9 +153,8 @@ def compare_with_reference(run: RunData, reference_dir: Path | bool | None = Non
     user = run.results
     mine = [m for m in (user.measurements if user else []) if m.file == run.file.file
             and m.measured]
-    theirs = {k: m for k, m in newest_by(
-        (m for m in ref.measurements if m.file == ref_file.file and m.measured),
-        lambda m: _named(ref, m)).items()}
+    theirs = newest_by((m for m in ref.measurements if m.file == ref_file.file and m.measured),
+                       lambda m: _named(ref, m))
     pairs = []
     for m in mine:
         other = theirs.get(_named(user, m))
