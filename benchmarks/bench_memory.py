@@ -14,7 +14,7 @@ class PeakMemVJP(VJPBenchmark):
     kind = "metrics"
     rounds = 1  # peak RSS hardly varies between processes; extra rounds are for timings
 
-    def peakmem_vjp(self, family, strategy, dimension, locality):
+    def peakmem_vjp(self, family, strategy, dimension, locality, dtype):
         self.prepared.call()
 
 

@@ -37,8 +37,8 @@ class MetricBenchmark:
 
     setup_cache.timeout = 3600.0
 
-    def setup(self, table, family, strategy, dimension, locality):
-        entry = table_entry(table, family, strategy, dimension, locality, "measuring")
+    def setup(self, table, family, strategy, dimension, locality, dtype):
+        entry = table_entry(table, family, strategy, dimension, locality, dtype, "measuring")
         if entry.get(self.metric) is None:
             raise NotImplementedError(f"this JAX release/backend provides no {self.metric}")
         self.value = entry[self.metric]

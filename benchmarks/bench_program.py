@@ -48,8 +48,8 @@ class ProgramBenchmark:
 
     setup_cache.timeout = 3600.0
 
-    def setup(self, table, family, strategy, dimension, locality):
-        entry = table_entry(table, family, strategy, dimension, locality, "compiling")
+    def setup(self, table, family, strategy, dimension, locality, dtype):
+        entry = table_entry(table, family, strategy, dimension, locality, dtype, "compiling")
         self.value = entry["counts"][self.op]
 
 

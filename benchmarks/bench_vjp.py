@@ -13,7 +13,7 @@ class TimeVJP(VJPBenchmark):
 
     kind = "latency"
 
-    def time_vjp(self, family, strategy, dimension, locality):
+    def time_vjp(self, family, strategy, dimension, locality, dtype):
         started = time.perf_counter()
         for _ in range(self.calls):  # PerCallTimer divides the sample by self.calls
             self.prepared.call()

@@ -18,6 +18,7 @@ import jaxlib
 from vjplab.cpu_affinity import pin_for_timing
 from vjplab.planted import active_factor
 from vjplab.prepared import prepare  # likewise: the families and strategies
+from vjplab.x64 import enter as enter_dtype
 
 from .params import PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
 
@@ -67,11 +68,12 @@ class VJPBenchmark:
         super().__init_subclass__(**kwargs)
         cls.params = sweep_params(SPACE.sweep(cls.kind))
 
-    def setup(self, family: str, strategy: str, dimension: int, locality: int) -> None:
-        skip_unless_selected(self.kind, family, strategy, dimension, locality)
-        start_benchmark_process()
+    def setup(self, family: str, strategy: str, dimension: int, locality: int,
+              dtype: str) -> None:
+        skip_unless_selected(self.kind, family, strategy, dimension, locality, dtype)
+        start_benchmark_process(dtype)
         self.planted = active_factor()  # a planted slowdown (detection power) or 1.0
-        self.prepared = prepare(family, strategy, dimension, locality)
+        self.prepared = prepare(family, strategy, dimension, locality, dtype)
         self.calls = self.prepared.calls_per_sample()
         self.timer = PerCallTimer(self.calls)
         # One untimed call right before the sample, so its first call finds XLA's worker
@@ -79,10 +81,13 @@ class VJPBenchmark:
         self.prepared.call()
 
 
-def start_benchmark_process() -> None:
+def start_benchmark_process(dtype: str = "float32") -> None:
     """What every benchmark process does before its first JAX computation: refuse a
-    mislabelled JAX, then pin to one CPU (vjplab.cpu_affinity; once per process)."""
+    mislabelled JAX, put the process in ``dtype``'s mode (float64: ``jax_enable_x64``, one
+    dtype per process, vjplab.x64), then pin to one CPU (vjplab.cpu_affinity; once per
+    process)."""
     check_jax_label()
+    enter_dtype(dtype)
     pin_for_timing()
 
 

@@ -12,22 +12,22 @@ from vjplab.grid import PARAM_SPACE, Sweep, active_grid
 
 GRID = active_grid()
 SPACE = PARAM_SPACE
-PARAM_NAMES = ["family", "strategy", "dimension", "locality"]
+PARAM_NAMES = ["family", "strategy", "dimension", "locality", "dtype"]
 
 
 def sweep_params(sweep: Sweep) -> list[list]:
-    """asv params of a sweep: family x strategy x dimension x locality."""
+    """asv params of a sweep: family x strategy x dimension x locality x dtype."""
     return [sweep.family_names, sweep.strategy_names, list(sweep.all_dimensions),
-            list(sweep.localities)]
+            list(sweep.localities), list(sweep.dtypes)]
 
 
 def table_entry(table: dict, family: str, strategy: str, dimension: int, locality: int,
-                failed: str) -> dict:
+                dtype: str, failed: str) -> dict:
     """The shared ``setup_cache`` table's entry of a metrics-sweep combination: skip (asv:
     NotImplementedError) when the grid or the table says so, fail (RuntimeError, asv records a
     failure for this combination alone) when ``failed`` this combination."""
-    skip_unless_selected("metrics", family, strategy, dimension, locality)
-    entry = table[(family, strategy, dimension, locality)]
+    skip_unless_selected("metrics", family, strategy, dimension, locality, dtype)
+    entry = table[(family, strategy, dimension, locality, dtype)]
     if "skipped" in entry:
         raise NotImplementedError(entry["skipped"])
     if "failed" in entry:
@@ -39,7 +39,7 @@ def class_with_track(base: type, module: str, name: str, method: str, unit: str,
                      pretty_name: str, doc: str, **attributes) -> type:
     """A subclass of ``base`` whose one track_ method ``method`` returns ``self.value``."""
 
-    def track(self, table, family, strategy, dimension, locality):
+    def track(self, table, family, strategy, dimension, locality, dtype):
         return self.value
 
     track.unit = unit
@@ -49,9 +49,9 @@ def class_with_track(base: type, module: str, name: str, method: str, unit: str,
 
 
 def skip_unless_selected(kind: str, family: str, strategy: str | None, dimension: int,
-                         locality: int | None) -> None:
+                         locality: int | None, dtype: str | None = None) -> None:
     """Raise NotImplementedError (asv: skipped) with the reason when the active grid's ``kind``
     sweep does not run this combination."""
-    reason = GRID.selection_reason(kind, family, strategy, dimension, locality)
+    reason = GRID.selection_reason(kind, family, strategy, dimension, locality, dtype)
     if reason:
         raise NotImplementedError(reason)

@@ -75,7 +75,7 @@ def test_smoke_run_saves_labelled_results(smoke_run):
 
 #: Combinations whose stored time_vjp is compared with an in-process reference: fast ones, so
 #: that a whole sample is hundreds of calls (N = 100, k = 1 as in the smoke grid).
-REFERENCE_COMBOS = [("roll_cubic", "jax_vjp", 100, 1), ("roll_cubic", "exact", 100, 1)]
+REFERENCE_COMBOS = [("roll_cubic", "jax_vjp", 100, 1, "float32"), ("roll_cubic", "exact", 100, 1, "float32")]
 
 
 @pytest.fixture(scope="module")

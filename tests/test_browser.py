@@ -416,6 +416,49 @@ def vjplab_strategies() -> list[str]:
     return vjplab.strategies()
 
 
+def test_regression_page_of_a_fabricated_history(browser, artifacts, tmp_path):
+    """The regression section at the top of the history page (tests/regression_history.py:
+    two machines, three releases, five parameters, fingerprints, one bisect verdict): JAX
+    steps per machine newest first, causes worst first, the bisected release, the next
+    command, the caught-by table; a screenshot of the top of the page."""
+    from tests.regression_history import fabricate, verdict, write_verdict
+    from vjplab.cli import main
+
+    root = fabricate(tmp_path / "results")
+    write_verdict(tmp_path / "bisect", "sd3d.json", verdict())
+    assert main(["history", "--results-dir", str(root), "--html-dir",
+                 str(tmp_path / "html")]) == 0
+    with serve(tmp_path / "html") as url:
+        result, text = open_history_page(browser, url, artifacts, "8-regression-page",
+                                         ["0.6.2", "0.7.2", "0.8.3"])
+        page = result.page
+        sections = page.eval_on_selector_all(
+            "section.jax-step", "s => s.map(e => [e.dataset.machine, e.dataset.before, "
+            "e.dataset.after])")
+        assert sections == [["reference", "0.6.2", "0.7.2"], ["vm", "0.7.2", "0.8.3"],
+                            ["vm", "0.6.2", "0.7.2"]]
+        vm = page.locator("section.jax-step[data-machine='vm'][data-before='0.6.2']")
+        causes = vm.locator(".cause-group").evaluate_all("g => g.map(e => e.dataset.cause)")
+        assert causes == ["same program", "program changed"]
+        same = vm.locator(".cause-group[data-cause='same program']").inner_text()
+        assert "time_vjp 1.80x, track_device_time 1.70x" in same
+        assert "first slower: 0.7.0 (bisected on time_vjp" in same
+        changed = vm.locator(".cause-group[data-cause='program changed']")
+        assert 'vjplab bisect "time_vjp(\'roll_cubic\', \'jax_vjp\', 100, 1, \'float32\')" ' \
+               "--from 0.6.2 --to 0.7.2" in changed.inner_text()
+        assert changed.locator("a", has_text="diff of the HLO").count() == 1
+        vm.locator("details.caught-by summary").click()
+        caught = vm.locator("details.caught-by tr[data-kind='track_compile_time'] td")
+        assert caught.all_inner_texts()[2:4] == ["8", "0"]
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(artifacts / "8-regression-page-top.png"))
+        # the regression section comes before the old table and the plots
+        order = page.evaluate("() => [...document.querySelectorAll('h2')].map(h => h.id || "
+                              "h.parentElement.id)")
+        assert order[:3] == ["regressions", "summary", "steps"]
+        finish(result)
+
+
 def fabricate_reference(results_dir: Path, target: Path, factor: float) -> Path:
     """A reference directory (laid out like results/reference/) made of ``results_dir``'s
     files relabelled as the reference machine, every value x ``factor``."""
@@ -452,12 +495,12 @@ def test_pages_beside_a_reference_machine(browser, published, artifacts, tmp_pat
     with serve(html) as url:
         import jax
 
-        result, text = open_history_page(browser, url, artifacts, "8-history-reference",
+        result, text = open_history_page(browser, url, artifacts, "10-history-reference",
                                          [OTHER_JAX, jax.__version__])
         assert f"reference machine: {REFERENCE_MACHINE}, a fabricated test machine" in text
         assert "beside the reference machine" in text  # a caption of a panel with both
         finish(result)
-        result = visit(browser, url + "vjplab-report.html", artifacts, "9-report-reference",
+        result = visit(browser, url + "vjplab-report.html", artifacts, "11-report-reference",
                        ready=IMAGES_LOADED)
         section = result.page.inner_text("#reference")
         assert "Your run beside the reference machine" in section

@@ -22,7 +22,7 @@ from vjplab.measure import reference_latency
 from vjplab.suite import repo_root
 
 OLD, NEW = "0.4.31", "0.10.2"
-COMBO = ("roll_cubic", "exact", 100, 1)
+COMBO = ("roll_cubic", "exact", 1000, 1, "float32")  # in the default grid
 
 
 def benchmark_classes():

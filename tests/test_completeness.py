@@ -32,7 +32,8 @@ def space_params(name: str) -> list[list]:
     selection = selection_of(name)
     sweep = PARAM_SPACE.sweep(selection.kind)
     allowed = {"family": sweep.family_names, "strategy": sweep.strategy_names,
-               "dimension": list(sweep.all_dimensions), "locality": list(sweep.localities)}
+               "dimension": list(sweep.all_dimensions), "locality": list(sweep.localities),
+               "dtype": list(sweep.dtypes)}
     return [allowed[p] for p in selection.params]
 
 
@@ -86,10 +87,10 @@ def test_complete_file_is_done(tmp_path):
 
 def test_a_failed_parameter_set_is_missing(tmp_path):
     values = complete_values("tiny")
-    values["bench_vjp.TimeVJP.time_vjp"][("roll_cubic", "exact", 100, 1)] = None
+    values["bench_vjp.TimeVJP.time_vjp"][("roll_cubic", "exact", 100, 1, "float32")] = None
     write_suite(tmp_path, values)
     assert missing(tmp_path, "tiny") == [("bench_vjp.TimeVJP.time_vjp",
-                                          ("roll_cubic", "exact", 100, 1))]
+                                          ("roll_cubic", "exact", 100, 1, "float32"))]
 
 
 def test_another_grids_results_do_not_count(tmp_path):
@@ -99,12 +100,12 @@ def test_another_grids_results_do_not_count(tmp_path):
     smoke = sum(len(selection_of(n).combinations(GRIDS["smoke"])) for n in BENCHMARKS)
     tiny = sum(len(selection_of(n).combinations(GRIDS["tiny"])) for n in BENCHMARKS)
     assert len(gaps) == smoke - tiny
-    assert ("bench_vjp.TimeVJP.time_vjp", ("banded_conv", "exact", 100, 1)) in gaps
+    assert ("bench_vjp.TimeVJP.time_vjp", ("banded_conv", "exact", 100, 1, "float32")) in gaps
 
 
 def test_expected_skips_and_missing_metrics_count_as_recorded(tmp_path):
     values = complete_values("tiny")
-    combo = ("roll_cubic", "jax_vjp", 100, 1)
+    combo = ("roll_cubic", "jax_vjp", 100, 1, "float32")
     values["bench_metrics.XLAMemory.track_xla_memory"][combo] = math.nan  # release lacks it
     values["bench_vjp.TimeVJP.time_vjp"][combo] = math.nan  # skipped in setup
     write_suite(tmp_path, values)
@@ -116,23 +117,26 @@ def test_real_infeasibility_is_an_expected_skip(tmp_path):
     """brusselator_2d at N = 100 (n = 7) cannot take k = 16: skipped at run time, recorded."""
     values = {name: {c: 1.0 for c in selection_of(name).combinations(GRIDS["smoke"])}
               for name in BENCHMARKS}
-    values["bench_vjp.TimeVJP.time_vjp"][("brusselator_2d", "exact", 100, 1)] = math.nan
-    values["bench_vjp.TimeVJP.time_vjp"][("brusselator_2d", "exact", 100, 16)] = math.nan
+    time_vjp = values["bench_vjp.TimeVJP.time_vjp"]
+    time_vjp[("brusselator_2d", "exact", 100, 1, "float32")] = math.nan
+    time_vjp[("brusselator_2d", "exact", 100, 16, "float32")] = math.nan
     write_suite(tmp_path, values)
-    # smoke runs k = 1 only: the feasible NaN is missing. default runs k = 16 at N = 100 too.
+    # smoke runs k = 1 only: the feasible NaN is missing. full runs k = 16 at N = 100 too.
     assert missing(tmp_path, "smoke", expected_skip=None) == [
-        ("bench_vjp.TimeVJP.time_vjp", ("brusselator_2d", "exact", 100, 1))]
-    gaps = missing(tmp_path, "default", expected_skip=None)
-    assert ("bench_vjp.TimeVJP.time_vjp", ("brusselator_2d", "exact", 100, 16)) not in gaps
-    assert ("bench_vjp.TimeVJP.time_vjp", ("brusselator_2d", "exact", 100, 1)) in gaps
+        ("bench_vjp.TimeVJP.time_vjp", ("brusselator_2d", "exact", 100, 1, "float32"))]
+    gaps = missing(tmp_path, "full", expected_skip=None)
+    assert ("bench_vjp.TimeVJP.time_vjp",
+            ("brusselator_2d", "exact", 100, 16, "float32")) not in gaps
+    assert ("bench_vjp.TimeVJP.time_vjp", ("brusselator_2d", "exact", 100, 1, "float32")) in gaps
 
 
 def test_rerun_regex_selects_only_the_missing_sets_in_asv(tmp_path):
     values = complete_values("tiny")
-    values["bench_memory.PeakMemVJP.peakmem_vjp"][("roll_cubic", "exact", 100, 1)] = None
+    values["bench_memory.PeakMemVJP.peakmem_vjp"][("roll_cubic", "exact", 100, 1, "float32")] = None
     write_suite(tmp_path, values)
     regex, names = selection_to_run(tmp_path, MACHINE, COMMIT, VERSION, "tiny")
-    assert names == ["bench_memory.PeakMemVJP.peakmem_vjp('roll_cubic', 'exact', 100, 1)"]
+    assert names == [
+        "bench_memory.PeakMemVJP.peakmem_vjp('roll_cubic', 'exact', 100, 1, 'float32')"]
     suite = json.loads((tmp_path / "benchmarks.json").read_text())
     suite.pop("version")
     chosen = Benchmarks(types.SimpleNamespace(benchmark_dir="benchmarks"), list(suite.values()),
@@ -140,7 +144,7 @@ def test_rerun_regex_selects_only_the_missing_sets_in_asv(tmp_path):
     assert set(chosen) == {"bench_memory.PeakMemVJP.peakmem_vjp"}
     combos = list(itertools.product(*suite["bench_memory.PeakMemVJP.peakmem_vjp"]["params"]))
     picked = [combos[i] for i in chosen.benchmark_selection["bench_memory.PeakMemVJP.peakmem_vjp"]]
-    assert picked == [("'roll_cubic'", "'exact'", "100", "1")]
+    assert picked == [("'roll_cubic'", "'exact'", "100", "1", "'float32'")]
 
 
 def test_no_results_file_runs_the_whole_grid(tmp_path):
@@ -174,19 +178,19 @@ def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, ca
     monkeypatch.setattr(record, "run_jobs", fake_run_jobs)
     monkeypatch.setattr(record, "_ensure_machine", lambda *args: None)
     values = complete_values("tiny")
-    values["bench_vjp.TimeVJP.time_vjp"][("roll_cubic", "exact", 100, 1)] = None
+    values["bench_vjp.TimeVJP.time_vjp"][("roll_cubic", "exact", 100, 1, "float32")] = None
     write_suite(tmp_path / "results", values)
 
     record.record_versions([VERSION], grid="tiny", machine=MACHINE, output_dir=tmp_path,
                            publish=False)
     out = capsys.readouterr().out
     assert "1 parameter set(s) of the 'tiny' grid have no result" in out
-    assert "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1)" in out
+    assert "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1, 'float32')" in out
     runs = [c for c in commands if "run" in c]
     assert len(runs) == 1 and "--skip-existing" not in runs[0]
     regex = runs[0][runs[0].index("--bench") + 1]
-    assert re.search(regex, "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1)")
-    assert not re.search(regex, "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 100, 1)")
+    assert re.search(regex, "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'exact', 100, 1, 'float32')")
+    assert not re.search(regex, "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 100, 1, 'float32')")
 
     commands.clear()
     write_suite(tmp_path / "results", complete_values("tiny"))
@@ -202,5 +206,5 @@ def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, ca
     runs = [c for c in commands if "run" in c]
     assert len(runs) == len(GRIDS["smoke"].latency.family_names)
     assert all(re.search(c[c.index("--bench") + 1],
-                         "bench_vjp.TimeVJP.time_vjp('banded_conv', 'exact', 100, 1)")
+                         "bench_vjp.TimeVJP.time_vjp('banded_conv', 'exact', 100, 1, 'float32')")
                for c in runs[:1])

@@ -147,9 +147,9 @@ FINGERPRINT_SCRIPT = """
 import json, sys
 from vjplab.measure.fingerprints import program_fingerprint
 if sys.argv[1] == "perturbed":  # other programs first: XLA's and JAX's name counters move on
-    for args in (("banded_conv", "exact", 1000, 4), ("burgers_1d", "jax_vjp", 100, 1)):
+    for args in (("banded_conv", "exact", 1000, 4, "float32"), ("burgers_1d", "jax_vjp", 100, 1, "float32")):
         program_fingerprint(*args)
-found = program_fingerprint("roll_cubic", "jax_vjp", 100, 1)
+found = program_fingerprint("roll_cubic", "jax_vjp", 100, 1, "float32")
 print(json.dumps({"sha256": found.sha256, "text": found.text, "counts": found.counts}))
 """
 
@@ -190,8 +190,8 @@ def test_fingerprint_is_of_the_program_the_benchmark_prepares(monkeypatch):
     from vjplab import prepared as prepared_module
 
     monkeypatch.setattr(prepared_module, "_CACHE", {})
-    fresh = fingerprint(compiled_vjp("roll_cubic", "exact", 100, 1).as_text())
-    prepared = prepared_module.prepare("roll_cubic", "exact", 100, 1)
+    fresh = fingerprint(compiled_vjp("roll_cubic", "exact", 100, 1, "float32").as_text())
+    prepared = prepared_module.prepare("roll_cubic", "exact", 100, 1, "float32")
     executed = prepared.vjp.lower(prepared.problem.x, prepared.problem.cotangent).compile()
     assert fresh.sha256 == fingerprint(executed.as_text()).sha256
 
@@ -210,22 +210,22 @@ def test_sweep_covers_the_latency_and_metrics_sweeps():
 def test_sidecar_written_once_and_read(tmp_path, capsys):
     sidecar = Sidecar(tmp_path / "fingerprints" / "vm" / "1111aaaa-env")
     table = fingerprint_sweep(GRIDS["tiny"], sidecar=sidecar)
-    assert set(table) == {("roll_cubic", "exact", 100, 1), ("roll_cubic", "jax_vjp", 100, 1)}
+    assert set(table) == {("roll_cubic", "exact", 100, 1, "float32"), ("roll_cubic", "jax_vjp", 100, 1, "float32")}
     index = sidecar.read()
     assert index["jax"] == jax.__version__ and index["canonical_form"] == 1
-    stored = sidecar.entry(combination_key("roll_cubic", "jax_vjp", 100, 1))
-    assert stored["sha256"] == table[("roll_cubic", "jax_vjp", 100, 1)]["sha256"]
-    assert stored["counts"] == table[("roll_cubic", "jax_vjp", 100, 1)]["counts"]
+    stored = sidecar.entry(combination_key("roll_cubic", "jax_vjp", 100, 1, "float32"))
+    assert stored["sha256"] == table[("roll_cubic", "jax_vjp", 100, 1, "float32")]["sha256"]
+    assert stored["counts"] == table[("roll_cubic", "jax_vjp", 100, 1, "float32")]["counts"]
     text = sidecar.hlo_text(stored)
     assert text.startswith("HloModule module") and fingerprint(text).sha256 == stored["sha256"]
     before = sidecar.index_path.read_bytes()
     assert sidecar.write(table, {}, {}) == 0  # unchanged: written once
     assert sidecar.index_path.read_bytes() == before
     # a different program for the same combination: replaced, and said so
-    other = {("roll_cubic", "jax_vjp", 100, 1): {"sha256": "f" * 64, "counts": {"fusion": 9}}}
+    other = {("roll_cubic", "jax_vjp", 100, 1, "float32"): {"sha256": "f" * 64, "counts": {"fusion": 9}}}
     assert sidecar.write(other, {}, {}) == 1
     assert "changed from" in capsys.readouterr().err
-    assert sidecar.entry(combination_key("roll_cubic", "jax_vjp", 100, 1))["sha256"] == "f" * 64
+    assert sidecar.entry(combination_key("roll_cubic", "jax_vjp", 100, 1, "float32"))["sha256"] == "f" * 64
     assert (sidecar.path / stored["hlo"]).is_file()  # the old HLO file is kept
 
 
@@ -253,7 +253,7 @@ def write_release(root: Path, jax_version: str, commit: str, times: list[float],
     table, texts = {}, {}
     for strategy, hlo in programs.items():
         found = fingerprint(hlo)
-        table[("roll_cubic", strategy, 100, 1)] = {"sha256": found.sha256,
+        table[("roll_cubic", strategy, 100, 1, "float32")] = {"sha256": found.sha256,
                                                    "counts": found.counts}
         texts[found.sha256] = found.text
     Sidecar.of_results_file(root, f"vm/{path.name}").write(table, texts, {"jax": jax_version})
@@ -281,11 +281,13 @@ def test_history_says_same_program_or_program_changed(tmp_path):
     rows = step_rows(table)
     assert "same program (sha256" in rows["exact"]
     assert "program changed: transpose 1 -> 2, instructions 8 -> 9" in rows["jax_vjp"]
-    assert any("2 flagged latency steps: 1 same program, 1 program changed, 0 without"
+    assert any("2 flagged steps on a fingerprinted combination (every kind measured on "
+               "family, strategy, N, k): 1 same program, 1 program changed, 0 without"
                in line for line in summary_lines(history))
     assert "program changed: transpose 1 -> 2" in markdown(history)
     html_dir = tmp_path / "html"
     page = write_html(history, html_dir).read_text()
+    # fabricated results of four parameters (before dtype): float32, the sidecar's plain key
     name = diff_file_name("vm", ("'roll_cubic'", "'jax_vjp'", "100", "1"), "0.4.31", "0.10.2")
     assert f'href="{PLOTS_DIR}/{DIFFS_DIR}/{name}"' in page
     diff = (html_dir / PLOTS_DIR / DIFFS_DIR / name).read_text()
@@ -318,7 +320,7 @@ def test_program_benchmarks_and_sidecar_reader_import_no_jax():
 
 def test_sidecar_found_by_release_when_the_environment_is_named_otherwise(tmp_path):
     odd = Sidecar(tmp_path / "fingerprints" / "vm" / "1111aaaa-other-name")
-    odd.write({("roll_cubic", "jax_vjp", 100, 1): {"sha256": "a" * 64, "counts": {}}}, {},
+    odd.write({("roll_cubic", "jax_vjp", 100, 1, "float32"): {"sha256": "a" * 64, "counts": {}}}, {},
               {"jax": "0.4.31", "jaxlib": "0.4.31"})
     results = tmp_path / "results"
     assert Sidecar.find(results, "vm/1111aaaa-virtualenv-jax0.4.31.json", "0.4.31", "0.4.31") \

@@ -24,8 +24,8 @@ from tests.checkout import committed_copy
 ROOT = repo_root()
 pytestmark = pytest.mark.slow
 TIME = "bench_vjp.TimeVJP.time_vjp"
-TINY_COMBO = ("roll_cubic", "jax_vjp", 100, 1)  # in tiny, not in gpu
-GPU_COMBO = ("roll_cubic", "jax_vjp", 1000, 1)  # in gpu, not in tiny
+TINY_COMBO = ("roll_cubic", "jax_vjp", 100, 1, "float32")  # in tiny, not in gpu
+GPU_COMBO = ("roll_cubic", "jax_vjp", 1000, 1, "float32")  # in gpu, not in tiny
 
 
 def bench(source: Path, output: Path, *args: str) -> None:

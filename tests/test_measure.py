@@ -42,7 +42,7 @@ def test_naive_bytes_and_memory_grow_quadratically():
     assert 10 < ratio("naive_jacrev", "bytes_accessed") < 20
     assert 3 < ratio("jax_vjp", "bytes_accessed") < 5
     assert 10 < ratio("naive_jacrev", "memory_bytes") < 20
-    dense = xla_stats(prepare("roll_cubic", "naive_jacrev", 800, 1))
+    dense = xla_stats(prepare("roll_cubic", "naive_jacrev", 800, 1, "float32"))
     assert dense.memory_bytes >= 800 * 800 * 4  # the float32 Jacobian is a buffer
     assert dense.argument_bytes == 2 * 800 * 4 and dense.output_bytes == 800 * 4
 
@@ -66,12 +66,12 @@ def backend_compiles(run: Callable[[], T]) -> tuple[T, list[float]]:
 
 
 def independently_compiled_stats(family: str, strategy: str, dimension: int,
-                                 locality: int) -> XLAStats:
+                                 locality: int, dtype: str = "float32") -> XLAStats:
     """xla_stats of a VJP compiled from nothing: JAX's caches cleared, a fresh Problem and
     strategy closure, a new jax.jit; asserts that XLA really compiled it (once) for this call."""
     compat.disable_persistent_compilation_cache()
     compat.clear_caches()
-    p = make_problem(family, dimension, locality, "float32", 0)
+    p = make_problem(family, dimension, locality, dtype, 0)
     prepared = PreparedVJP(strategy, p, jax.jit(STRATEGIES[strategy].make_vjp(p)))
     stats, compiles = backend_compiles(lambda: xla_stats(prepared))
     assert len(compiles) == 1, f"expected one XLA compile, saw {len(compiles)}"
@@ -88,8 +88,9 @@ def assert_same_stats(a: XLAStats, b: XLAStats) -> None:
 def test_xla_stats_are_deterministic(second_dimension):
     """Two independent compilations of the same VJP agree; the check fails when the second
     compiles another program (N = 302: every size scales)."""
-    first = independently_compiled_stats("burgers_1d", "jax_vjp", 300, 2)
-    second = independently_compiled_stats("burgers_1d", "jax_vjp", second_dimension, 2)
+    first = independently_compiled_stats("burgers_1d", "jax_vjp", 300, 2, "float32")
+    second = independently_compiled_stats("burgers_1d", "jax_vjp", second_dimension, 2,
+                                          "float32")
     if second_dimension == 300:
         assert_same_stats(first, second)
     else:
@@ -98,7 +99,7 @@ def test_xla_stats_are_deterministic(second_dimension):
 
 
 def test_device_time_is_below_latency():
-    prepared = prepare("roll_cubic", "jax_vjp", 1000, 1)
+    prepared = prepare("roll_cubic", "jax_vjp", 1000, 1, "float32")
     latency = reference_latency(prepared, repeats=5)
     device = device_time(prepared, repeats=5)
     assert 0 < device.median <= latency.median
@@ -107,8 +108,8 @@ def test_device_time_is_below_latency():
 
 
 def test_device_time_orders_naive_above_jax_vjp():
-    naive = device_time(prepare("roll_cubic", "naive_jacrev", 1000, 1), repeats=3).median
-    fast = device_time(prepare("roll_cubic", "jax_vjp", 1000, 1), repeats=3).median
+    naive = device_time(prepare("roll_cubic", "naive_jacrev", 1000, 1, "float32"), repeats=3).median
+    fast = device_time(prepare("roll_cubic", "jax_vjp", 1000, 1, "float32"), repeats=3).median
     assert naive > 20 * fast
 
 
@@ -133,7 +134,7 @@ def test_compile_seconds_measures_a_cold_compile(measure):
     """compile_seconds compiles from cold caches even for a VJP this process has just run;
     timing a cached compile instead (which the old ``0 < s < 60``
     accepted) fails the check."""
-    prepared = prepare("roll_cubic", "jax_vjp", 100, 1)
+    prepared = prepare("roll_cubic", "jax_vjp", 100, 1, "float32")
     prepared.call()  # compiled and cached in this process, whatever earlier tests cleared
     # compile_seconds builds a fresh Problem before it clears the caches and starts its clock:
     # build one now, so the small conversions that takes are cached whatever earlier tests
@@ -174,7 +175,7 @@ SMALL_SWEEP = Sweep(dimensions=(64,), large_dimensions=(4096,), localities=(1, 2
 def test_measure_sweep_entries_and_skips():
     table = measure_sweep(SMALL_SWEEP, progress=io.StringIO())
     assert len(table) == len(list(SMALL_SWEEP.combinations()))
-    entry = table[("roll_cubic", "jax_vjp", 4096, 2)]
+    entry = table[("roll_cubic", "jax_vjp", 4096, 2, "float32")]
     assert set(entry) == set(METRICS)
     # The two timings are asv samples (asv stores their median and confidence interval).
     for metric in ("device_time", "compile_seconds"):
@@ -183,8 +184,8 @@ def test_measure_sweep_entries_and_skips():
         assert all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in samples)
     assert all(isinstance(entry[m], float) and math.isfinite(entry[m]) and entry[m] > 0
                for m in ("flops", "bytes_accessed"))
-    assert "dense Jacobian" in table[("roll_cubic", "naive_jacrev", 4096, 1)]["skipped"]
-    assert "ignores locality" in table[("dense_control", "exact", 64, 2)]["skipped"]
+    assert "dense Jacobian" in table[("roll_cubic", "naive_jacrev", 4096, 1, "float32")]["skipped"]
+    assert "ignores locality" in table[("dense_control", "exact", 64, 2, "float32")]["skipped"]
 
 
 def test_one_failing_combination_does_not_erase_the_others(monkeypatch):
@@ -208,10 +209,10 @@ def test_one_failing_combination_does_not_erase_the_others(monkeypatch):
                         dataclasses.replace(real, make_vjp=broken_make_vjp))
     sweep = dataclasses.replace(SMALL_SWEEP, families=("roll_cubic",), localities=(1,))
     table = measure_sweep(sweep, progress=io.StringIO())
-    assert table[("roll_cubic", "jax_vjp", 4096, 1)] == {
+    assert table[("roll_cubic", "jax_vjp", 4096, 1, "float32")] == {
         "failed": "FloatingPointError: simulated failure inside the strategy"}
-    assert set(table[("roll_cubic", "jax_vjp", 64, 1)]) == set(METRICS)
-    assert set(table[("roll_cubic", "exact", 4096, 1)]) == set(METRICS)
+    assert set(table[("roll_cubic", "jax_vjp", 64, 1, "float32")]) == set(METRICS)
+    assert set(table[("roll_cubic", "exact", 4096, 1, "float32")]) == set(METRICS)
 
 
 def test_measure_cli_prints_table(capsys):

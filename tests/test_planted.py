@@ -68,7 +68,7 @@ import sys, time
 sys.path.insert(0, %r)
 from benchmarks.bench_vjp import TimeVJP
 bench = TimeVJP()
-args = ("roll_cubic", "jax_vjp", 100, 1)
+args = ("roll_cubic", "jax_vjp", 100, 1, "float32")
 bench.setup(*args)
 print(bench.planted)
 samples = {1.0: [], bench.planted: []}

@@ -174,7 +174,8 @@ def test_reference_steps_read_the_references_fingerprints(dirs):
     for jax, sha in (("0.4.31", "a" * 64), ("0.9.2", "b" * 64)):
         results_file = f"{REFERENCE_MACHINE}/{REF_COMMIT[:8]}-virtualenv-py3.11-jax{jax}-jaxlib{jax}.json"
         Sidecar.of_results_file(reference / "results", results_file).write(
-            {("roll_cubic", "jax_vjp", 100, 1): {"sha256": sha, "counts": {"fusion": 1}}},
+            {("roll_cubic", "jax_vjp", 100, 1, "float32"): {"sha256": sha,
+                                                            "counts": {"fusion": 1}}},
             {sha: f"HloModule m{jax}\n"}, {"jax": jax, "jaxlib": jax})
     history = build_history(with_reference(load_results(user), reference))
     table = terminal_table(history)
@@ -341,7 +342,7 @@ def recorded_output(tmp_path: Path) -> Path:
     make_reference(output, note=False)
     make_user(output / "results", machine="other")
     Sidecar(output / "fingerprints" / REFERENCE_MACHINE / "feedbeef-env").write(
-        {("roll_cubic", "jax_vjp", 100, 1): {"sha256": "c" * 64, "counts": {}}},
+        {("roll_cubic", "jax_vjp", 100, 1, "float32"): {"sha256": "c" * 64, "counts": {}}},
         {"c" * 64: "HloModule m\n"}, {"jax": "0.10.2"})
     return output
 

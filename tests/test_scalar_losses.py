@@ -218,26 +218,36 @@ def test_naive_jacrev_forms_a_one_row_jacobian(family):
 # --- the grids -----------------------------------------------------------------------------------
 
 
-def grid_dimensions(grid: str, kind: str, family: str) -> set[int]:
+def grid_dimensions(grid: str, kind: str, family: str, dtype: str = "float32") -> set[int]:
     from vjplab.grid import GRIDS
 
     sweep = GRIDS[grid].sweep(kind)
-    return {c[2] for c in sweep.combinations() if c[0] == family and sweep.skip_reason(*c) is None}
+    return {c[2] for c in sweep.combinations()
+            if c[0] == family and c[4] == dtype and sweep.skip_reason(*c) is None}
 
 
 @pytest.mark.parametrize("family", SCALAR_FAMILIES)
-def test_scalar_losses_run_in_full_and_smoke_not_yet_in_default(family):
-    """The default grid's time budget keeps the scalar losses out for now (vjplab/grid.py);
-    the full and smoke grids run them as every other family."""
+def test_scalar_losses_run_in_every_grid_float64_at_the_largest_n(family):
+    """Every grid runs the scalar losses as every other family in float32; default and history
+    add float64 at each sweep's largest N, full everywhere."""
     from vjplab.grid import GRIDS
 
-    for kind in ("latency", "metrics"):
-        assert grid_dimensions("default", kind, family) == set()
-        assert grid_dimensions("full", kind, family) == grid_dimensions("full", kind, "roll_cubic")
-        assert grid_dimensions("smoke", kind, family) == {100}
-    reason = GRIDS["default"].selection_reason("latency", family, "jax_vjp", 1_000, 1)
-    assert reason.startswith(f"not in the 'default' grid (latency sweep): family {family!r}")
-    assert GRIDS["full"].selection_reason("latency", family, "naive_jacrev", 10_000, 16) is None
+    for grid in ("default", "full", "smoke", "history"):
+        for kind in ("latency", "metrics"):
+            assert grid_dimensions(grid, kind, family) == grid_dimensions(grid, kind,
+                                                                          "roll_cubic")
+    for grid in ("default", "history"):
+        for kind in ("latency", "metrics"):
+            largest = max(GRIDS[grid].sweep(kind).all_dimensions)
+            assert grid_dimensions(grid, kind, family, "float64") == {largest}
+            assert grid_dimensions(grid, kind, "roll_cubic", "float64") == set()
+    assert grid_dimensions("full", "latency", family, "float64") == \
+        grid_dimensions("full", "latency", family)
+    reason = GRIDS["default"].selection_reason("latency", family, "jax_vjp", 1_000, 1,
+                                               "float64")
+    assert reason == "float64 is measured here at N = 1000000 only"
+    assert GRIDS["full"].selection_reason("latency", family, "naive_jacrev", 10_000, 16,
+                                          "float64") is None
 
 
 def test_dense_memory_estimate_of_a_scalar_loss():

@@ -16,7 +16,7 @@ import types
 import pytest
 from asv.benchmarks import Benchmarks
 
-from vjplab.grid import GRIDS, PARAM_SPACE
+from vjplab.grid import FLOAT64_FAMILIES, GRIDS, PARAM_SPACE
 from vjplab.selection import (SELECTIONS, combine_with_user_regex, grid_regex, param_set_name,
                               selection_of)
 from vjplab.suite import repo_root
@@ -64,7 +64,8 @@ def test_params_are_one_space_whatever_the_grid(suite):
         selection = selection_of(name)
         space = PARAM_SPACE.sweep(selection.kind)
         allowed = {"family": space.family_names, "strategy": space.strategy_names,
-                   "dimension": list(space.all_dimensions), "locality": list(space.localities)}
+                   "dimension": list(space.all_dimensions), "locality": list(space.localities),
+                   "dtype": list(space.dtypes)}
         assert info["params"] == [[repr(v) for v in allowed[p]] for p in info["param_names"]]
         product = set(itertools.product(*info["params"]))
         for grid in GRIDS:
@@ -95,7 +96,8 @@ def test_user_regex_narrows_the_grid(suite):
     # A regex on parameter values, anchored as asv users write them.
     regex = combine_with_user_regex(grid_regex(GRIDS["smoke"]), r"^bench_vjp.*\('roll_cubic', 'exact'")
     chosen = asv_selected(suite, regex)
-    assert chosen["bench_vjp.TimeVJP.time_vjp"] == {("'roll_cubic'", "'exact'", "100", "1")}
+    assert chosen["bench_vjp.TimeVJP.time_vjp"] == {("'roll_cubic'", "'exact'", "100", "1",
+                                                      "'float32'")}
     assert sum(map(len, chosen.values())) == 1
     # Outside the grid: nothing, even when the user's regex asks for it.
     regex = combine_with_user_regex(grid_regex(GRIDS["tiny"]), "banded_conv")
@@ -108,8 +110,8 @@ def test_bad_user_regex_is_a_value_error():
 
 
 def test_param_set_name_is_asvs():
-    assert (param_set_name("bench_vjp.TimeVJP.time_vjp", ("roll_cubic", "jax_vjp", 1000, 1))
-            == "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 1000, 1)")
+    assert (param_set_name("bench_vjp.TimeVJP.time_vjp", ("roll_cubic", "jax_vjp", 1000, 1, "float32"))
+            == "bench_vjp.TimeVJP.time_vjp('roll_cubic', 'jax_vjp', 1000, 1, 'float32')")
 
 
 SETUP_PROBE = """
@@ -138,24 +140,30 @@ def setup_outcome(grid: str, call: tuple) -> str:
 
 
 @pytest.mark.parametrize("grid, call, outcome", [
-    ("tiny", ("time", "banded_conv", "exact", 100, 1),
+    ("tiny", ("time", "banded_conv", "exact", 100, 1, "float32"),
      "skipped: not in the 'tiny' grid (latency sweep): family 'banded_conv' is not one of "
      "'roll_cubic'"),
-    ("tiny", ("time", "roll_cubic", "exact", 1000, 1),
+    ("tiny", ("time", "roll_cubic", "exact", 1000, 1, "float32"),
      "skipped: not in the 'tiny' grid (latency sweep): dimension 1000 is not one of 100"),
-    ("default", ("device", {}, "banded_conv", "exact", 100, 1),
+    ("tiny", ("time", "roll_cubic", "exact", 100, 1, "float64"),
+     "skipped: not in the 'tiny' grid (latency sweep): dtype 'float64' is not one of "
+     "'float32'"),
+    ("default", ("device", {}, "banded_conv", "exact", 100, 1, "float32"),
      "skipped: not in the 'default' grid (metrics sweep): dimension 100 is not one of 1000, "
      "100000"),
     ("default", ("reference", "roll_cubic", 1000000),
      "skipped: not in the 'default' grid (metrics sweep): dimension 1000000 is not one of "
      "1000, 100000"),
     # The sweeps' own reasons stay.
-    ("default", ("time", "roll_cubic", "naive_jacrev", 1000000, 1),
+    ("default", ("time", "roll_cubic", "naive_jacrev", 1000000, 1, "float32"),
      "skipped: naive_jacrev forms the dense Jacobian; this grid runs it only at dimensions "
-     "100, 1000, 10000"),
-    ("default", ("time", "dense_control", "exact", 100, 16),
+     "1000"),
+    ("default", ("time", "dense_control", "exact", 1000, 16, "float32"),
      "skipped: dense_control ignores locality; it is measured at locality=1 only"),
-    ("tiny", ("time", "roll_cubic", "exact", 100, 1), "ran"),
+    ("default", ("time", "roll_cubic", "exact", 1000000, 1, "float64"),
+     "skipped: float64 is measured here for " + ", ".join(FLOAT64_FAMILIES) + " only"),
+    ("tiny", ("time", "roll_cubic", "exact", 100, 1, "float32"), "ran"),
+    ("smoke", ("time", "burgers_1d", "exact", 100, 1, "float64"), "ran"),
 ])
 def test_combinations_outside_the_grid_skip_in_setup_with_the_reason(grid, call, outcome):
     assert setup_outcome(grid, call) == outcome

@@ -77,5 +77,5 @@ def test_unknown_grid(monkeypatch):
     from vjplab.grid import active_grid
 
     monkeypatch.setenv("VJPLAB_GRID", "huge")
-    with pytest.raises(ValueError, match="allowed: default, full, gpu, smoke, tiny"):
+    with pytest.raises(ValueError, match="allowed: default, full, gpu, history, smoke, tiny"):
         active_grid()

@@ -43,6 +43,9 @@ LOCALITY_FREE_FAMILIES: frozenset[str] = frozenset({"dense_control"})
 SCALAR_LOSS_FAMILIES: frozenset[str] = frozenset({"ginzburg_landau_2d", "least_squares_3d",
                                                   "smoothness_1d"})
 
+#: residuals of discretised PDEs, run in float64 as adjoint/PDE codes are (vjplab.grid).
+PDE_FAMILIES: frozenset[str] = frozenset({"brusselator_2d", "burgers_1d"})
+
 
 def family_names() -> list[str]:
     return sorted(FAMILY_MODULES)

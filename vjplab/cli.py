@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--fail-on-regression", action="store_true",
                          help="exit 1 when any step of your machines is a regression (for "
                               "CI; the reference machine's steps are shown, never counted)")
+    history.add_argument("--bisect-dir", type=Path,
+                         help="where `vjplab bisect` wrote its verdicts (DIR/verdicts/*.json), "
+                              "shown on the matching regressions (default: the results "
+                              "directory's ../bisect, i.e. .asv/bisect)")
     add_reference_arguments(history)
 
     compare = sub.add_parser(
@@ -247,7 +251,7 @@ def history_command(args: argparse.Namespace) -> int:
     try:
         rules = rules_with(parse_thresholds(args.threshold))
         results = with_reference(load_results(results_dir), reference_choice(args))
-        history = build_history(results, rules)
+        history = build_history(results, rules, args.bisect_dir)
     except ValueError as exc:  # ResultsError, a bad threshold or --reference-dir
         print(f"vjplab history: {exc}", file=sys.stderr)
         return 2

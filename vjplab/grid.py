@@ -1,6 +1,6 @@
 """Parameter grids of the asv suite, chosen by the environment variable VJPLAB_GRID.
 
-A grid has two sweeps over (family, strategy, dimension, locality):
+A grid has two sweeps over (family, strategy, dimension, locality, dtype):
 
 * ``latency``: the asv ``time_`` benchmark, one process per parameter set;
 * ``metrics``: device time, compile time, XLA cost/memory and peak memory.
@@ -11,13 +11,21 @@ that never form the dense Jacobian. Dimensions are nominal: a grid family runs a
 
 asv starts one process per benchmark, parameter set and round (forked from a server that has
 imported JAX), and ``time_vjp`` runs three rounds, so the default grid is chosen to finish
-within 15 minutes on a 2-core CPU: latency at k = 1 and 16 (the ``full`` grid adds k = 4), and
-a metrics sweep of N = 1e3 for all strategies and 1e5 for the scalable ones at k = 4 (the one
-locality every family accepts at N = 1e3). The ``full`` grid measures every metric on its
-whole latency sweep. The three scalar losses (``catalog.SCALAR_LOSS_FAMILIES``) are not in
-the default grid yet: with the program fingerprints the default grid takes about 13.5 minutes
-here, and the scalar losses would add 156 s even at N = 1e3 and 1e6 (latency) and 1e5 (metrics)
-only (measured under load); they run in ``full`` and ``smoke``.
+within 15 minutes on a 2-core CPU: latency at N = 1e3 .. 1e6 and k = 1 and 16 (the ``full``
+grid adds N = 1e2 and k = 4), and a metrics sweep of N = 1e3 for all strategies and 1e5 for the
+scalable ones at k = 4 (the one locality every family accepts at N = 1e3); every family,
+scalar losses included. The ``full`` grid measures every metric on its whole latency sweep.
+
+**dtype** is the fifth parameter: every sweep measures float32; ``float64`` (a
+``Float64Scope``) adds float64 where adjoint and PDE codes need it: on ``default`` and
+``history`` for the PDE residuals and the scalar losses (``FLOAT64_FAMILIES``) at the sweep's
+largest N, on ``full`` everywhere. ``jax_enable_x64`` is process-wide and changes float32
+programs too, so each dtype is measured in its own processes (vjplab.x64), and the two are
+separate series everywhere (asv names them ``...(..., 'float32')`` and ``'float64'``).
+
+The ``history`` grid is what ``results/reference/`` holds: every family and O(N) strategy at
+N = 1e3 and the default grid's largest N (1e6 latency, 1e5 metrics), k = 1 and 4, dense
+strategies at 1e3, float64 as on ``default``; sized for 8 JAX releases in about 45 minutes.
 
 Program fingerprints (benchmarks/bench_program.py, vjplab.measure.fingerprints): every grid
 compiles each combination of its latency and metrics sweeps once more (never run) and keeps the
@@ -42,6 +50,39 @@ from typing import Iterable, Iterator
 from vjplab import catalog
 
 
+#: The suite's dtypes (asv parameter ``dtype``): float32 everywhere, float64 where a sweep's
+#: ``float64`` scope says so.
+DTYPES: tuple[str, ...] = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class Float64Scope:
+    """Where a sweep also measures float64 (None in a field: every value of the sweep's).
+
+    float64 needs ``jax_enable_x64``, which is process-wide and changes float32 programs too,
+    so each dtype is measured in its own processes (vjplab.x64)."""
+
+    families: tuple[str, ...] | None = None
+    dimensions: tuple[int, ...] | None = None
+    localities: tuple[int, ...] | None = None
+
+    def reason_outside(self, family: str, dimension: int, locality: int) -> str | None:
+        """Why this scope leaves (family, dimension, locality) out of float64 (None: in)."""
+        if self.families is not None and family not in self.families:
+            return f"float64 is measured here for {', '.join(self.families)} only"
+        if self.dimensions is not None and dimension not in self.dimensions:
+            return (f"float64 is measured here at N = {', '.join(map(str, self.dimensions))} "
+                    f"only")
+        if self.localities is not None and locality not in self.localities:
+            return (f"float64 is measured here at k = {', '.join(map(str, self.localities))} "
+                    f"only")
+        return None
+
+
+#: Everywhere the sweep runs.
+EVERYWHERE = Float64Scope()
+
+
 @dataclass(frozen=True)
 class Sweep:
     dimensions: tuple[int, ...]
@@ -50,6 +91,12 @@ class Sweep:
     #: Subsets of the catalog's families and strategies (None: every registered one).
     families: tuple[str, ...] | None = None
     strategies: tuple[str, ...] | None = None
+    #: Where float64 is measured too (None: float32 only).
+    float64: Float64Scope | None = None
+
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        return DTYPES if self.float64 is not None else DTYPES[:1]
 
     @property
     def family_names(self) -> list[str]:
@@ -63,29 +110,35 @@ class Sweep:
     def all_dimensions(self) -> tuple[int, ...]:
         return self.dimensions + self.large_dimensions
 
-    def combinations(self) -> Iterator[tuple[str, str, int, int]]:
-        """Every (family, strategy, dimension, locality) of the sweep's full product."""
+    def combinations(self) -> Iterator[tuple[str, str, int, int, str]]:
+        """Every (family, strategy, dimension, locality, dtype) of the sweep's full product."""
         return itertools.product(self.family_names, self.strategy_names, self.all_dimensions,
-                                 self.localities)
+                                 self.localities, self.dtypes)
 
     def outside_reason(self, family: str, strategy: str | None, dimension: int,
-                       locality: int | None) -> str | None:
+                       locality: int | None, dtype: str | None = None) -> str | None:
         """Why a combination of the suite's parameter space is not in this sweep (None: it is).
 
-        ``strategy`` and ``locality`` may be None for benchmarks without those parameters.
+        ``strategy``, ``locality`` and ``dtype`` may be None for benchmarks without them.
         """
         checks = (("family", family, self.family_names),
                   ("strategy", strategy, self.strategy_names),
                   ("dimension", dimension, list(self.all_dimensions)),
-                  ("locality", locality, list(self.localities)))
+                  ("locality", locality, list(self.localities)),
+                  ("dtype", dtype, list(self.dtypes)))
         for name, value, allowed in checks:
             if value is not None and value not in allowed:
                 return f"{name} {value!r} is not one of {', '.join(map(repr, allowed))}"
         return None
 
-    def skip_reason(self, family: str, strategy: str, dimension: int, locality: int) -> str | None:
+    def skip_reason(self, family: str, strategy: str, dimension: int, locality: int,
+                    dtype: str = "float32") -> str | None:
         """Why the sweep leaves this combination of its own product out (decided without
         importing JAX)."""
+        if dtype == "float64" and self.float64 is not None:
+            outside = self.float64.reason_outside(family, dimension, locality)
+            if outside:
+                return outside
         if strategy in catalog.DENSE_STRATEGIES and dimension not in self.dimensions:
             return (f"{strategy} forms the dense Jacobian; this grid runs it only at dimensions "
                     f"{', '.join(map(str, self.dimensions))}")
@@ -127,26 +180,39 @@ class Grid:
         return getattr(self, kind)
 
     def selection_reason(self, kind: str, family: str, strategy: str | None, dimension: int,
-                         locality: int | None) -> str | None:
+                         locality: int | None, dtype: str | None = None) -> str | None:
         """Why this grid does not run a combination of the suite's parameter space (None: it
         does): outside the grid's sweep ("not in the 'default' grid: ..."), or left out by the
         sweep itself (a dense strategy at a large dimension, a locality-free family)."""
         sweep = self.sweep(kind)
-        outside = sweep.outside_reason(family, strategy, dimension, locality)
+        outside = sweep.outside_reason(family, strategy, dimension, locality, dtype)
         if outside:
             return f"not in the {self.name!r} grid ({kind} sweep): {outside}"
         if strategy is None or locality is None:
             return None
-        return sweep.skip_reason(family, strategy, dimension, locality)
+        return sweep.skip_reason(family, strategy, dimension, locality, dtype or "float32")
 
 
-#: The default grid's families: every registered one except the scalar losses (time budget).
-_DEFAULT_FAMILIES = tuple(f for f in catalog.family_names()
-                          if f not in catalog.SCALAR_LOSS_FAMILIES)
-_DEFAULT_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
-                         localities=(1, 16), families=_DEFAULT_FAMILIES)
+#: Families measured in float64 on the default and history grids (the precision adjoint and
+#: PDE codes run in): the PDE residuals and the scalar losses.
+FLOAT64_FAMILIES = tuple(sorted(catalog.PDE_FAMILIES | catalog.SCALAR_LOSS_FAMILIES))
+
+_DEFAULT_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(100_000, 1_000_000),
+                         localities=(1, 16),
+                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
+                                              localities=(1,)))
+_DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,),
+                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(100_000,)))
 _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
-                      localities=(1, 4, 16))
+                      localities=(1, 4, 16), float64=EVERYWHERE)
+
+# The reference history (results/reference/): every family and O(N) strategy at N = 1e3 and
+# the default grid's largest N of each sweep, k = 1 and 4, dense strategies at 1e3 only.
+_HISTORY_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(1_000_000,), localities=(1, 4),
+                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
+                                              localities=(1,)))
+_HISTORY_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,),
+                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(100_000,)))
 
 _GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localities=(1,),
              families=("roll_cubic",), strategies=("exact", "jax_vjp", "naive_jacrev"))
@@ -155,17 +221,19 @@ _TINY = Sweep(dimensions=(100,), large_dimensions=(), localities=(1,), families=
               strategies=("exact", "jax_vjp"))
 
 GRIDS: dict[str, Grid] = {
-    "default": Grid("default", latency=_DEFAULT_LATENCY,
-                    metrics=Sweep(dimensions=(1_000,), large_dimensions=(100_000,),
-                                  localities=(4,), families=_DEFAULT_FAMILIES)),
+    "default": Grid("default", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_METRICS),
     "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY),
+    # What results/reference/ holds: 8 JAX releases in about 45 minutes on a 2-core CPU.
+    "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS),
     # The GPU check (.ci/gpu_check.sh): roll_cubic at three sizes, three strategies.
     "gpu": Grid("gpu", latency=_GPU, metrics=_GPU),
     # End-to-end tests of the JAX-version history: two strategies, one tiny problem.
     "tiny": Grid("tiny", latency=_TINY, metrics=_TINY),
     "smoke": Grid("smoke",
-                  latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,)),
-                  metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,))),
+                  latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
+                                float64=Float64Scope(("burgers_1d", "smoothness_1d"))),
+                  metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
+                                float64=Float64Scope(("burgers_1d", "smoothness_1d")))),
 }
 
 
@@ -174,7 +242,9 @@ def _union(sweeps: list[Sweep]) -> Sweep:
     family and strategy; dimensions and localities sorted)."""
     dimensions = sorted({n for sweep in sweeps for n in sweep.all_dimensions})
     localities = sorted({k for sweep in sweeps for k in sweep.localities})
-    return Sweep(dimensions=tuple(dimensions), large_dimensions=(), localities=tuple(localities))
+    wide = any(sweep.float64 is not None for sweep in sweeps)
+    return Sweep(dimensions=tuple(dimensions), large_dimensions=(), localities=tuple(localities),
+                 float64=EVERYWHERE if wide else None)
 
 
 #: asv's ONE parameter space: per sweep kind, the union of every grid's sweep. The benchmarks

@@ -21,8 +21,8 @@ from typing import Iterable, Sequence
 
 from vjplab.grid import Grid
 
-#: The parameters of the four-parameter benchmarks, in asv order.
-FULL_PARAMS = ("family", "strategy", "dimension", "locality")
+#: The parameters of the VJP benchmarks, in asv order.
+FULL_PARAMS = ("family", "strategy", "dimension", "locality", "dtype")
 
 
 @dataclass(frozen=True)

@@ -409,7 +409,7 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
 <html><head><meta charset="utf-8"><title>vjplab: this run's results</title>
 <style>{STYLE_SHEET}</style></head><body>
 <h1>vjplab: this run's results</h1>
-<nav><a href="index.html">asv dashboard</a><a href="{HISTORY_PAGE}">JAX-version history</a>
+<nav><a href="index.html">asv dashboard</a><a href="{HISTORY_PAGE}">JAX-version history &amp; regressions</a>
 <a href="{CSV_NAME}">table as CSV</a><a href="{JSON_NAME}">table as JSON</a></nav>
 <p>jax {html.escape(run.file.jax)} on {html.escape(run.file.machine)}, commit
 {html.escape(run.file.commit[:8])}. Lower is better everywhere.</p>

@@ -113,7 +113,7 @@ class RunData:
         regex = (self.manifest or {}).get("bench_regex")
         if not regex:
             return True
-        return any(re.search(regex, param_set_name(bench, combo))
+        return any(re.search(regex, param_set_name(bench, combo + ("float32",)))
                    for bench, kind in METRICS.values() if self.in_sweep(kind, combo))
 
     def in_sweep(self, kind: str, combo: Combo) -> bool:
@@ -138,7 +138,11 @@ def strategy_key(strategy: str) -> tuple[int, str]:
 
 
 def _parse(params: tuple[str, ...]) -> Combo | None:
-    """asv's repr strings ``("'roll_cubic'", "'jax_vjp'", '100', '1')`` as a Combo."""
+    """asv's repr strings ``("'roll_cubic'", "'jax_vjp'", '100', '1', "'float32'")`` as a Combo;
+    None for another dtype (the report's tables are float32; float64 has its own series in the
+    history and asv's pages). Results from before the dtype parameter have four values."""
+    if len(params) == 5 and params[4].strip("'\"") == "float32":
+        params = params[:4]
     if len(params) != 4:
         return None
     try:

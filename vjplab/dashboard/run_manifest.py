@@ -97,7 +97,9 @@ def skip_reasons(grid: Grid, kind: str) -> list[list]:
     sweep = grid.sweep(kind)
     problems: dict[tuple[str, int, int], object] = {}
     out = []
-    for family, strategy, dimension, locality in sweep.combinations():
+    for family, strategy, dimension, locality, dtype in sweep.combinations():
+        if dtype != "float32":  # the report's tables are float32 (vjplab.dashboard.run_data)
+            continue
         reason = sweep.skip_reason(family, strategy, dimension, locality)
         if reason is None:
             key = (family, dimension, locality)
@@ -124,8 +126,9 @@ def accuracy_combinations(grid: Grid) -> list[tuple[str, str, int, int]]:
         if smallest > ACCURACY_MAX_DIMENSION:
             continue
         for combo in sweep.combinations():
-            if combo[2] == smallest and sweep.skip_reason(*combo) is None:
-                combos.setdefault(tuple(combo), None)
+            if combo[2] == smallest and combo[4] == "float32" \
+                    and sweep.skip_reason(*combo) is None:
+                combos.setdefault(tuple(combo[:4]), None)
     return list(combos)
 
 

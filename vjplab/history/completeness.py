@@ -67,10 +67,13 @@ def _expected_skip(selection: Selection, combo: tuple) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _infeasible(family: str, strategy: str, dimension: int, locality: int) -> bool:
+def _infeasible(family: str, strategy: str, dimension: int, locality: int,
+                dtype: str = "float32") -> bool:
     from vjplab.prepared import infeasible_reason
+    from vjplab.x64 import switched_for
 
-    return infeasible_reason(family, strategy, dimension, locality) is not None
+    with switched_for(dtype):  # this driver process measures nothing
+        return infeasible_reason(family, strategy, dimension, locality, dtype) is not None
 
 
 def missing_parameter_sets(grid: Grid, benchmarks: dict[str, list[str]],

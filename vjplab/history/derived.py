@@ -25,7 +25,7 @@ VJP_METHOD = "peakmem_vjp"
 REFERENCE_METHOD = "peakmem_reference"
 NET_METHOD = "peakmem_vjp_net"
 #: parameter names used when benchmarks.json is missing (the suite's layout)
-DEFAULT_PARAM_NAMES = {VJP_METHOD: ["family", "strategy", "dimension", "locality"],
+DEFAULT_PARAM_NAMES = {VJP_METHOD: ["family", "strategy", "dimension", "locality", "dtype"],
                        REFERENCE_METHOD: ["family", "dimension"]}
 
 

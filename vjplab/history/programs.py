@@ -1,6 +1,11 @@
-"""Same program or not: the fingerprints behind a flagged latency step between two JAX releases.
+"""Same program or not: the fingerprints behind a flagged step between two JAX releases.
 
-For a flagged ``time_vjp`` step, both sides' results files have a fingerprint sidecar
+The fingerprints are keyed by the combination (family, strategy, dimension, locality), so every
+kind measured on a combination (latency, device time, compile time, flops, the HLO counts, net
+peak memory, ...) gets the same note: a flagged step of any benchmark whose parameters name
+the four (``combination_of``; a benchmark with more parameters, such as a dtype, still names
+them) is looked up. ``peakmem_reference`` (family and dimension only) names none and gets no
+note. For a flagged step, both sides' results files have a fingerprint sidecar
 (vjplab.measure.fingerprints: ``<results_dir>/../fingerprints/<machine>/<stem>/``) when the
 suite ran with vjplab bench or record since fingerprints exist. The step's note says
 
@@ -32,13 +37,15 @@ from vjplab.history.results import Measurement, ResultsSet
 from vjplab.measure.fingerprints import Sidecar, combination_key
 from vjplab.measure.hlo import COUNT_KEYS
 
-#: the benchmark kind whose flagged steps get a program note
+#: the latency kind (a bisect is suggested on it first)
 LATENCY_KIND = "time_vjp"
 SAME = "same program"
 CHANGED = "program changed"
 UNKNOWN = "fingerprints missing"
 #: the parameters that name a combination, in the order of its key
 KEY_PARAMS = ("family", "strategy", "dimension", "locality")
+#: results of the suite before the ``dtype`` parameter (float32 only) name no dtype
+DEFAULT_DTYPE = "float32"
 
 
 @dataclass(frozen=True)
@@ -51,11 +58,15 @@ class ProgramNote:
     diff: str | None = None
 
 
-def _combination(results: ResultsSet, benchmark: str, params: tuple[str, ...]) -> str | None:
+def combination_of(results: ResultsSet, benchmark: str, params: tuple[str, ...]) -> str | None:
+    """The fingerprint key (``family/strategy/N/k``) that ``params`` name, by the benchmark's
+    ``param_names`` in benchmarks.json (the suite's four when it is missing); None when they
+    do not name all four."""
     names = results.benchmarks.get(benchmark, {}).get("param_names") or list(KEY_PARAMS)
     try:
         values = dict(zip(names, (ast.literal_eval(p) for p in params)))
-        return combination_key(*(values[name] for name in KEY_PARAMS))
+        return combination_key(*(values[name] for name in KEY_PARAMS),
+                               values.get("dtype", DEFAULT_DTYPE))
     except (ValueError, SyntaxError, KeyError, TypeError):
         return None
 
@@ -86,7 +97,7 @@ def program_note(results: ResultsSet, benchmark: str, params: tuple[str, ...],
     """The note of one step of ``benchmark`` (see the module docstring)."""
     if results.root_of(before.machine) is None:
         return ProgramNote(UNKNOWN, f"{UNKNOWN}: no results directory to look beside")
-    key = _combination(results, benchmark, params)
+    key = combination_of(results, benchmark, params)
     if key is None:
         return ProgramNote(UNKNOWN, f"{UNKNOWN}: the parameters name no combination")
     (side_a, a, why_a), (side_b, b, why_b) = (_side(results, before, key),

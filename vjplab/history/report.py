@@ -3,7 +3,8 @@
 Every form states each kind's threshold, the benchmarks whose asv version changed (separate
 series), the points missing because a release's newest results file holds null, and the
 commits each step compares (with a note when releases were recorded at different commits).
-Each flagged latency (``time_vjp``) step says whether XLA's program is the same on both sides
+Each flagged step of a kind measured on a combination (family, strategy, N, k: latency, device
+time, compile time, flops, HLO counts, ...) says whether XLA's program is the same on both sides
 ("same program", "program changed" with the op counts that differ, or why it cannot tell:
 vjplab.history.programs); the HTML report links a unified diff of the two HLO texts.
 
@@ -17,15 +18,18 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from vjplab.history.bisects import Bisects, default_bisect_dir, load_bisects
+from vjplab.history.causes import CombinationRow, JaxStep, group_regressions
 from vjplab.history.labels import (describe_params, describe_version, format_change,
                                    format_value, machine_label, short_hash, short_name,
                                    unit_of)
 from vjplab.history.overlay import draw, panels, reference_banner
-from vjplab.history.programs import (CHANGED, LATENCY_KIND, SAME, ProgramNote,
+from vjplab.history.programs import (CHANGED, SAME, ProgramNote, combination_of,
                                      diff_file_name, program_note, write_diff)
+from vjplab.history.regressions import html_section, markdown_lines, terminal_lines
 from vjplab.history.results import ResultsSet
 from vjplab.history.steps import (RULES, Rules, SeriesKey, Step, Verdict, build_series,
                                   kinds_table, missing_points, rule_for, steps, worst_first)
@@ -43,8 +47,12 @@ class History:
     series: dict[SeriesKey, dict]
     steps: list[Step]
     rules: Rules
-    #: flagged time_vjp step -> same program or not (``program_notes`` fills it)
+    #: flagged step on a fingerprinted combination -> same program or not
+    #: (``program_notes`` fills it)
     programs: dict[Step, ProgramNote] | None = None
+    #: the bisect verdicts read for the regression page (vjplab.history.bisects)
+    bisects: Bisects = field(default_factory=Bisects)
+    _jax_steps: list[JaxStep] | None = field(default=None, init=False, repr=False)
 
     @property
     def versions(self) -> list[str]:
@@ -58,27 +66,48 @@ class History:
         """The asv versions of ``benchmark`` among the series (several: separate series)."""
         return {key[3] for key in self.series if key[1] == benchmark}
 
+    def jax_steps(self) -> list[JaxStep]:
+        """The regression page's groups (vjplab.history.causes), computed once."""
+        if self._jax_steps is None:
+            self._jax_steps = group_regressions(self.results, self.steps, self.rules,
+                                                program_notes(self), self.bisects)
+        return self._jax_steps
 
-def build_history(results: ResultsSet, rules: Rules | None = None) -> History:
-    """Series and classified steps (worst first) under ``rules`` (default: steps.RULES)."""
+
+def build_history(results: ResultsSet, rules: Rules | None = None,
+                  bisect_dir: Path | None = None) -> History:
+    """Series and classified steps (worst first) under ``rules`` (default: steps.RULES), with
+    the bisect verdicts of ``bisect_dir`` (default: ``<results dir>/../bisect``)."""
     rules = RULES if rules is None else rules
     series = build_series(results.measurements)
-    return History(results, series, worst_first(steps(series, rules)), rules)
+    if bisect_dir is None and results.root is not None:
+        bisect_dir = default_bisect_dir(results.root)
+    return History(results, series, worst_first(steps(series, rules)), rules,
+                   bisects=load_bisects(bisect_dir))
 
 
 def program_notes(history: History) -> dict[Step, ProgramNote]:
-    """Same program or not, for every flagged time_vjp step (read from the fingerprint
-    sidecars once, then kept on ``history``)."""
+    """Same program or not, for every flagged step of a benchmark whose parameters name a
+    fingerprinted combination (programs.combination_of: every kind measured on family,
+    strategy, N, k). Read from the fingerprint sidecars once per (combination, both results
+    files), so the kinds of one combination share a note, then kept on ``history``."""
     if history.programs is None:
         history.programs = {}
+        cache: dict[tuple, ProgramNote] = {}
         for step in history.steps:
-            if step.verdict == Verdict.NO_CHANGE or step.kind != LATENCY_KIND:
+            if step.verdict == Verdict.NO_CHANGE:
+                continue
+            key = combination_of(history.results, step.benchmark, step.params)
+            if key is None:
                 continue
             points = history.series[(step.machine, step.benchmark, step.params,
                                      step.benchmark_version)]
-            history.programs[step] = program_note(
-                history.results, step.benchmark, step.params, points[step.before_version],
-                points[step.after_version])
+            before, after = points[step.before_version], points[step.after_version]
+            where = (key, before.file, before.jax, after.file, after.jax)
+            if where not in cache:
+                cache[where] = program_note(history.results, step.benchmark, step.params,
+                                            before, after)
+            history.programs[step] = cache[where]
     return history.programs
 
 
@@ -87,7 +116,8 @@ def _program_line(history: History) -> list[str]:
     if not notes:
         return []
     verdicts = Counter(note.verdict for note in notes.values())
-    return [f"XLA programs of the {len(notes)} flagged latency steps: {verdicts[SAME]} same "
+    return [f"XLA programs of the {len(notes)} flagged steps on a fingerprinted combination "
+            f"(every kind measured on family, strategy, N, k): {verdicts[SAME]} same "
             f"program, {verdicts[CHANGED]} program changed, "
             f"{len(notes) - verdicts[SAME] - verdicts[CHANGED]} without fingerprints on both "
             f"sides (column \"program\")"]
@@ -167,7 +197,7 @@ def summary_lines(history: History) -> list[str]:
     if len(history.versions) < 2:
         lines.append("fewer than two JAX versions recorded: no steps to classify "
                      "(record more with `python -m vjplab record`)")
-    return lines + [f"note: {m}" for m in history.results.messages]
+    return lines + [f"note: {m}" for m in history.results.messages + history.bisects.messages]
 
 
 def _parameters_cell(history: History, step: Step) -> str:
@@ -206,8 +236,12 @@ def terminal_table(history: History, limit: int = 40) -> str:
     rows = [STEP_HEADER] + [_step_cells(history, s) for s in changed]
     widths = [max(len(r[i]) for r in rows) for i in range(len(STEP_HEADER))]
     lines = summary_lines(history)
+    grouped = terminal_lines(history.jax_steps(), history.results, history.rules,
+                             history.bisects.summary())
+    if grouped:
+        lines += [""] + grouped
     if changed:
-        lines.append("")
+        lines += ["", "Steps that changed (worst first):"]
         for index, row in enumerate(rows):
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
             if index == 0:
@@ -218,8 +252,13 @@ def terminal_table(history: History, limit: int = 40) -> str:
 def markdown(history: History) -> str:
     lines = ["# vjplab: JAX-version history", ""]
     lines += [f"- {line}" for line in summary_lines(history)]
+    grouped = markdown_lines(history.jax_steps(), history.results, history.rules,
+                             history.bisects.summary())
+    if grouped:
+        lines += [""] + grouped
     changed = [s for s in history.steps if s.verdict != Verdict.NO_CHANGE]
-    lines += ["", "| " + " | ".join(STEP_HEADER) + " |", "|" + "---|" * len(STEP_HEADER)]
+    lines += ["", "## Steps that changed (worst first)", "",
+              "| " + " | ".join(STEP_HEADER) + " |", "|" + "---|" * len(STEP_HEADER)]
     lines += ["| " + " | ".join(_step_cells(history, s)) + " |" for s in changed]
     if not changed:
         lines.append("| " + " | ".join(["no change"] + [""] * (len(STEP_HEADER) - 1)) + " |")
@@ -285,20 +324,23 @@ def write_html(history: History, html_dir: Path) -> Path:
                      f"<figcaption>{html.escape(m)}</figcaption></figure>"
                      for m, t, n in figures)
     summary = "".join(f"<li>{html.escape(line)}</li>" for line in summary_lines(history))
+    regressions = html_section(history.jax_steps(), history.results, history.rules,
+                               history.bisects.summary(),
+                               lambda row: _row_diff_href(row, plots_dir))
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>vjplab: JAX-version history</title>
-<style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:2px 6px}} figure{{display:inline-block;margin:4px}}
-.regression td:first-child{{color:#b00}}
-p.reference{{background:#eef4fb;border:1px solid #b8cde6;padding:6px 10px}}</style></head><body>
+<style>{STYLE}</style></head><body>
 <h1>vjplab: JAX-version history</h1>
-<p><a href="index.html">&larr; asv dashboard</a> &middot; <a href="vjplab-report.html">this run's results (vjplab-report.html)</a></p>
-{reference_banner(history.results)}<ul>{summary}</ul>
-<h2>Steps that changed (worst first)</h2>
+<p><a href="index.html">&larr; asv dashboard</a> &middot; <a href="vjplab-report.html">this run's results (vjplab-report.html)</a> &middot; <a href="#summary">summary</a> &middot; <a href="#steps">every step that changed</a> &middot; <a href="#series">plots</a></p>
+{reference_banner(history.results)}
+{regressions}
+<h2 id="summary">Summary</h2>
+<ul>{summary}</ul>
+<h2 id="steps">Steps that changed (worst first)</h2>
 <table><tr>{''.join(f'<th>{h}</th>' for h in STEP_HEADER)}</tr>
 {rows or f'<tr><td colspan="{len(STEP_HEADER)}">no step changed</td></tr>'}
 </table>
-<h2>Series (x: JAX version, one line per strategy, log y)</h2>
+<h2 id="series">Series (x: JAX version, one line per strategy, log y)</h2>
 {figs or '<p>no series with two or more JAX versions yet</p>'}
 </body></html>
 """
@@ -306,6 +348,36 @@ p.reference{{background:#eef4fb;border:1px solid #b8cde6;padding:6px 10px}}</sty
     path.write_text(page)
     link_from_dashboard(html_dir)
     return path
+
+
+#: the page's CSS (the regression section's causes are coloured badges)
+STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1400px}
+table{border-collapse:collapse;font-size:13px;margin:4px 0}
+td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left}
+th{background:#f3f3f3} figure{display:inline-block;margin:4px}
+.regression td:first-child{color:#b00} td.bad{color:#b00;font-weight:bold}
+.cause{display:inline-block;padding:0 6px;border-radius:3px;font-weight:bold;font-size:13px}
+.cause-same-program{background:#fde2c8} .cause-program-changed{background:#d6e6fb}
+.cause-fingerprints-missing{background:#e6e6e6} .cause-no-program{background:#eee;color:#555}
+section.jax-step{border-top:2px solid #999;margin-top:1.2em}
+p.reference{background:#eef4fb;border:1px solid #b8cde6;padding:6px 10px}
+section.jax-step h3{margin:.5em 0 .2em} .cause-group h4{margin:.6em 0 .2em;font-weight:normal}
+details.caught-by summary{cursor:pointer;font-size:14px}
+.legend{font-size:13px;margin:.5em 0 .8em} .order{font-size:14px;color:#333}
+code{font-size:12px;background:#f6f6f6;padding:1px 3px;overflow-wrap:anywhere}
+table.combinations{width:100%;table-layout:fixed} td.nowrap{white-space:nowrap}
+#jax-steps td:nth-child(6){font-size:12px} p.bisects{font-size:14px;margin:.2em 0}
+.bisected{color:#060;font-weight:bold}"""
+
+
+def _row_diff_href(row: CombinationRow, plots_dir: Path) -> str | None:
+    """Write a changed program's HLO diff for a regression row; its link, or None."""
+    if row.note is None or row.note.diff is None:
+        return None
+    step = row.steps[0]
+    name = diff_file_name(step.machine, step.params, step.before_version, step.after_version)
+    write_diff(row.note, plots_dir / DIFFS_DIR, name)
+    return f"{PLOTS_DIR}/{DIFFS_DIR}/{name}"
 
 
 def _html_cells(history: History, step: Step, plots_dir: Path) -> list[str]:

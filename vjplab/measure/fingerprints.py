@@ -60,12 +60,15 @@ HLO_DIR = "hlo"
 #: the sidecars' directory, beside asv's results directory
 ROOT_NAME = "fingerprints"
 
-Combination = tuple[str, str, int, int]
+Combination = tuple[str, str, int, int, str]
 
 
-def combination_key(family: str, strategy: str, dimension: int, locality: int) -> str:
-    """``family/strategy/N/k``: a combination's key in ``index.json``."""
-    return f"{family}/{strategy}/{int(dimension)}/{int(locality)}"
+def combination_key(family: str, strategy: str, dimension: int, locality: int,
+                    dtype: str = "float32") -> str:
+    """``family/strategy/N/k`` (float32) or ``family/strategy/N/k/float64``: a combination's
+    key in ``index.json``."""
+    key = f"{family}/{strategy}/{int(dimension)}/{int(locality)}"
+    return key if dtype == "float32" else f"{key}/{dtype}"
 
 
 def results_stem(commit: str, env_name: str) -> str:
@@ -164,7 +167,7 @@ class Sidecar:
         for combo, entry in table.items():
             key = combination_key(*combo)
             new = {"family": combo[0], "strategy": combo[1], "dimension": combo[2],
-                   "locality": combo[3], **_stored(entry)}
+                   "locality": combo[3], "dtype": combo[4], **_stored(entry)}
             old = combos.get(key)
             if old == new:
                 continue
@@ -241,13 +244,13 @@ def sweep_combinations(grid: Grid) -> list[Combination]:
     return list(out)
 
 
-def program_fingerprint(family: str, strategy: str, dimension: int,
-                        locality: int) -> Fingerprint:
+def program_fingerprint(family: str, strategy: str, dimension: int, locality: int,
+                        dtype: str = "float32") -> Fingerprint:
     """The fingerprint of the combination's compiled VJP (compiled, never run); raises
     ``vjplab.prepared.Infeasible`` as ``prepare`` does."""
     from vjplab.prepared import compiled_vjp
 
-    return fingerprint(compiled_vjp(family, strategy, dimension, locality).as_text())
+    return fingerprint(compiled_vjp(family, strategy, dimension, locality, dtype).as_text())
 
 
 def environment_info() -> dict:
@@ -261,17 +264,15 @@ def environment_info() -> dict:
             "devices": f"{len(devices)} x {devices[0].device_kind}" if devices else "none"}
 
 
-def fingerprint_sweep(grid: Grid, sidecar: Sidecar | None = None, note: str = "",
-                      progress: TextIO | None = None) -> dict[Combination, dict]:
-    """{combination: {"sha256", "counts"} | {"skipped": why} | {"failed": what}} for every
-    combination of ``sweep_combinations(grid)``; written to ``sidecar`` when given (else
-    ``note`` is printed). A failure of one combination is recorded for it alone."""
+def fingerprint_combinations(combos: list[Combination], progress: TextIO | None = None
+                             ) -> tuple[dict[Combination, dict], dict[str, str]]:
+    """({combination: {"sha256", "counts"} | {"skipped": why} | {"failed": what}},
+    {sha256: canonical HLO text}) of ``combos`` (all of one dtype), compiled in this process."""
     from vjplab import compat
     from vjplab.prepared import Infeasible
 
     progress = progress or sys.stderr
     compat.disable_persistent_compilation_cache()  # before the process's first compile
-    combos = sweep_combinations(grid)
     table: dict[Combination, dict] = {}
     texts: dict[str, str] = {}
     started = time.perf_counter()
@@ -285,8 +286,29 @@ def fingerprint_sweep(grid: Grid, sidecar: Sidecar | None = None, note: str = ""
         except Exception as exc:  # noqa: BLE001 - recorded per combination
             table[combo] = {"failed": f"{type(exc).__name__}: {exc}"}
         if index % 20 == 0 or index == len(combos):
-            print(f"programs: {index}/{len(combos)} combinations compiled, "
+            print(f"programs: {index}/{len(combos)} {combo[4]} combinations compiled, "
                   f"{time.perf_counter() - started:.1f} s", file=progress, flush=True)
+    return table, texts
+
+
+def fingerprint_sweep(grid: Grid, sidecar: Sidecar | None = None, note: str = "",
+                      progress: TextIO | None = None) -> dict[Combination, dict]:
+    """{combination: {"sha256", "counts"} | {"skipped": why} | {"failed": what}} for every
+    combination of ``sweep_combinations(grid)``; written to ``sidecar`` when given (else
+    ``note`` is printed). A failure of one combination is recorded for it alone."""
+    from vjplab import x64
+
+    progress = progress or sys.stderr
+    combos = sweep_combinations(grid)
+    narrow = [c for c in combos if c[4] == "float32"]
+    wide = [c for c in combos if c[4] != "float32"]
+    table, texts = fingerprint_combinations(narrow, progress)
+    if wide:  # jax_enable_x64 is process-wide: float64 programs compile in their own process
+        wide_table, wide_texts = x64.in_own_process(
+            "vjplab.measure.fingerprints:fingerprint_combinations", wide)
+        table.update(wide_table)
+        texts.update(wide_texts)
+    table = {combo: table[combo] for combo in combos}
     if sidecar is not None:
         info = {**environment_info(), "commit": os.environ.get(COMMIT_ENV)
                 or os.environ.get("ASV_COMMIT", ""), "env": os.environ.get("ASV_ENV_NAME", "")}

@@ -23,7 +23,7 @@ DEVICE_TIME_SAMPLES = 7
 
 
 def measure_combination(family: str, strategy: str, dimension: int, locality: int,
-                        sweep: Sweep) -> dict:
+                        dtype: str, sweep: Sweep) -> dict:
     """All metrics of one combination, {"skipped": reason}, or {"failed": what went wrong}.
 
     A failure of one combination (an error in a family or strategy, XLA running out of memory)
@@ -33,11 +33,11 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
     from vjplab.measure.xla import compile_time, xla_stats
     from vjplab.prepared import Infeasible, prepare
 
-    reason = sweep.skip_reason(family, strategy, dimension, locality)
+    reason = sweep.skip_reason(family, strategy, dimension, locality, dtype)
     if reason:
         return {"skipped": reason}
     try:
-        prepared = prepare(family, strategy, dimension, locality)
+        prepared = prepare(family, strategy, dimension, locality, dtype)
         stats = xla_stats(prepared)
         return {
             "device_time": device_time(prepared, repeats=DEVICE_TIME_SAMPLES).asv_samples(),
@@ -53,8 +53,24 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
 
 
 def measure_sweep(sweep: Sweep, progress: TextIO = sys.stderr) -> dict[tuple, dict]:
-    """{(family, strategy, dimension, locality): entry} for every combination of ``sweep``."""
+    """{(family, strategy, dimension, locality, dtype): entry} for every combination of
+    ``sweep``: float32 in this process, float64 in a fresh one (vjplab.x64: jax_enable_x64 is
+    process-wide)."""
+    from vjplab import x64
+
     combos = list(sweep.combinations())
+    narrow = [c for c in combos if c[4] == "float32"]
+    wide = [c for c in combos if c[4] != "float32"]
+    table = measure_combinations(narrow, sweep, progress)
+    if wide:
+        table.update(x64.in_own_process("vjplab.measure.sweep:measure_combinations", wide,
+                                        sweep))
+    return {combo: table[combo] for combo in combos}
+
+
+def measure_combinations(combos: list[tuple], sweep: Sweep,
+                         progress: TextIO = sys.stderr) -> dict[tuple, dict]:
+    """``measure_combination`` of each of ``combos`` (all of one dtype), in this process."""
     from vjplab import compat
 
     compat.disable_persistent_compilation_cache()  # before the process's first compile
@@ -63,6 +79,6 @@ def measure_sweep(sweep: Sweep, progress: TextIO = sys.stderr) -> dict[tuple, di
     for index, combo in enumerate(combos, 1):
         table[combo] = measure_combination(*combo, sweep=sweep)
         if index % 20 == 0 or index == len(combos):
-            print(f"metrics: {index}/{len(combos)} combinations, "
+            print(f"metrics: {index}/{len(combos)} {combo[4]} combinations, "
                   f"{time.perf_counter() - started:.0f} s", file=progress, flush=True)
     return table
