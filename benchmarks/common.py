@@ -20,7 +20,7 @@ from vjplab.planted import active_factor
 from vjplab.prepared import prepare  # likewise: the families and strategies
 from vjplab.x64 import enter as enter_dtype
 
-from .params import PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
+from .params import GRID, PARAM_NAMES, SPACE, skip_unless_selected, sweep_params
 
 
 class PerCallTimer:
@@ -61,7 +61,7 @@ class VJPBenchmark:
     repeat = (5, 50, 0.1)
     min_run_count = 5
     warmup_time = 0.02
-    rounds = 3
+    rounds = GRID.latency_rounds  # 3; the history grid 2 (vjplab.grid)
     timeout = 300.0
 
     def __init_subclass__(cls, **kwargs) -> None:

@@ -38,6 +38,12 @@ def m(value, ci=None, q=None, jax="0.4.31", bench=TIME, params=("'roll_cubic'",)
     (m(1.0, q=(0.95, 1.05)), m(1.3, q=(1.2, 1.4)), Verdict.REGRESSION),      # quartiles only
     (m(1.0), m(1.3), Verdict.REGRESSION),                                    # track: ratio only
     (m(1.0), m(1.05), Verdict.NO_CHANGE),
+    # pooled samples of two modes (one process slower): narrow disjoint confidence intervals,
+    # overlapping interquartile ranges -> no change (the A/A pair's banded_conv N=1e4 k=16)
+    (m(142e-6, ci=(141e-6, 145e-6), q=(140e-6, 152e-6)),
+     m(198e-6, ci=(190e-6, 208e-6), q=(150e-6, 212e-6)), Verdict.NO_CHANGE),
+    (m(142e-6, ci=(141e-6, 145e-6), q=(140e-6, 152e-6)),
+     m(206e-6, ci=(200e-6, 211e-6), q=(190e-6, 219e-6)), Verdict.REGRESSION),
 ])
 def test_classify_noisy(before, after, expected):
     assert classify(TIME, before, after) == expected

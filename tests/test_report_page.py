@@ -423,14 +423,31 @@ def test_a_missing_seed_number_is_a_gap_not_a_zero(tmp_path):
     path = fabricate(tmp_path / "results")
     data = json.loads(path.read_text())
     combos = list(itertools.product(FAMILIES, STRATEGIES, DIMS, LOCS))
-    data["results"][LATENCY][0][combos.index(("roll_cubic", "naive_jacrev", 100, 1))] = None
+    for n in (100, 1000):  # neither seed size measured: the seed table keeps N = 100's gap
+        data["results"][LATENCY][0][combos.index(("roll_cubic", "naive_jacrev", n, 1))] = None
     path.write_text(json.dumps(data))
-    page = parse(report_page.write_report(tmp_path / "results", tmp_path / "html"))
+    page_path = report_page.write_report(tmp_path / "results", tmp_path / "html")
+    page = parse(page_path)
+    assert "The seed case: roll_cubic, N = 100, k = 1" in page_path.read_text()
     cells = page.tables["seed"][1][1]
     assert cells[1][0]["class"] == "gap" and "data-value" not in cells[1][0]
     assert cells[3][1] == "no ratio"
     assert page.notes[f"gap-{cells[1][1][1:]}"] == ("no value stored: the benchmark failed "
                                                      "(see asv's log)")
+
+
+def test_seed_case_moves_to_1e3_where_the_run_lacks_n_100(tmp_path):
+    """The default grid starts at N = 1e3: the seed case is shown there, with numbers."""
+    path = fabricate(tmp_path / "results")
+    data = json.loads(path.read_text())
+    combos = list(itertools.product(FAMILIES, STRATEGIES, DIMS, LOCS))
+    data["results"][LATENCY][0][combos.index(("roll_cubic", "naive_jacrev", 100, 1))] = None
+    path.write_text(json.dumps(data))
+    page_path = report_page.write_report(tmp_path / "results", tmp_path / "html")
+    page = parse(page_path)
+    assert "The seed case: roll_cubic, N = 1000, k = 1" in page_path.read_text()
+    cells = page.tables["seed"][1][1]
+    assert cells[1][0].get("class") != "gap" and cells[3][1] != "no ratio"
 
 
 def test_seed_headline_says_how_naive_grows_with_n(report, tmp_path):

@@ -6,6 +6,7 @@ Commands:
             one family and strategy (to check asv's numbers against)
   record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
   history   series over JAX versions from asv's results, flagged steps, report + plots
+  bisect    narrow a flagged step between two releases down to its first slower JAX release
   report    this run's report page (vjplab-report.html: seed case, fastest strategy, plots)
   compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
   publish   asv publish of existing results + vjplab's pages, third-party files served locally
@@ -74,6 +75,36 @@ def build_parser() -> argparse.ArgumentParser:
                         help="put envs, results and html here instead of .asv/")
     record.add_argument("--no-publish", action="store_true",
                         help="skip asv publish and the history page")
+
+    bisect = sub.add_parser(
+        "bisect", help="first slower JAX release of a flagged step (asv find over releases)",
+        description="Install the JAX releases between --from and --to (each in its own asv "
+                    "virtualenv under the bisect directory), run one parameter set in each and "
+                    "binary-search the first release that is slower under the history's rules.")
+    bisect.add_argument("param_set", nargs="+", metavar="PARAM_SET",
+                        help="asv's name of the parameter set, e.g. \"time_vjp('roll_cubic', "
+                             "'exact', 100, 1, 'float32')\", or the benchmark then NAME=VALUE per "
+                             "parameter (time_vjp family=roll_cubic strategy=exact ...)")
+    bisect.add_argument("--from", dest="low", required=True,
+                        help="the older release (one of asv.conf.json's)")
+    bisect.add_argument("--to", dest="high", required=True,
+                        help="the newer release (one of asv.conf.json's)")
+    bisect.add_argument("--machine", help="asv machine name (default: this host's name)")
+    bisect.add_argument("--output-dir", type=Path,
+                        help="the bisect directory (default: .asv/bisect): configs, env/, "
+                             "results/, html/, logs/, verdicts/")
+    bisect.add_argument("--threshold", action="append", metavar="RATIO|KIND=RATIO",
+                        help=THRESHOLD_HELP)
+    bisect.add_argument("--grid", choices=sorted(GRIDS),
+                        help="the grid whose processes run the parameter set (it must be in "
+                             "it; default: 'default' when it is, else the smallest that runs it)")
+    bisect.add_argument("--rounds", type=int,
+                        help="asv rounds (processes) per parameter set, instead of the "
+                             "benchmark's own (3 for time_vjp): steadier values on a noisy "
+                             "machine; a release already measured at this commit is reused")
+    bisect.add_argument("--releases",
+                        help="comma-separated releases to try between the two, instead of "
+                             "asking the registry (e.g. offline)")
 
     history = sub.add_parser("history", help="JAX-version report from asv's results")
     history.add_argument("--results-dir", type=Path,
@@ -207,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     elif args.command == "history":
         return history_command(args)
+    elif args.command == "bisect":
+        return bisect_command(args)
     elif args.command == "compare":
         return compare_command(args)
     elif args.command == "publish":
@@ -227,6 +260,33 @@ def main(argv: list[str] | None = None) -> int:
         print("families:  " + ", ".join(vjplab.families()))
         print("strategies: " + ", ".join(vjplab.strategies()))
     return 0
+
+
+def bisect_command(args: argparse.Namespace) -> int:
+    """0: a first slower release found; 2: bad input, the registry unreachable, or the
+    endpoints do not reproduce the regression; 130: Ctrl-C (what asv saved is kept)."""
+    from vjplab.history.bisect import run_bisect
+    from vjplab.history.pypi import RegistryError
+    from vjplab.history.steps import parse_thresholds, rules_with
+    from vjplab.suite import RunInterrupted
+
+    try:
+        rules = rules_with(parse_thresholds(args.threshold))
+        releases = [v.strip() for v in args.releases.split(",") if v.strip()] \
+            if args.releases is not None else None
+        result = run_bisect(args.param_set, args.low, args.high, machine=args.machine,
+                            output_dir=args.output_dir, rules=rules, grid=args.grid,
+                            releases=releases, rounds=args.rounds)
+    except (ValueError, RegistryError) as exc:
+        print(f"vjplab bisect: {exc}", file=sys.stderr)
+        return 2
+    except RunInterrupted:  # bisect printed what it kept
+        return 130
+    except KeyboardInterrupt:
+        print("vjplab bisect: interrupted (Ctrl-C); the results asv saved stay in the bisect "
+              "results directory", file=sys.stderr)
+        return 130
+    return result.exit_code
 
 
 def history_command(args: argparse.Namespace) -> int:

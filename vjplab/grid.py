@@ -18,14 +18,18 @@ scalar losses included. The ``full`` grid measures every metric on its whole lat
 
 **dtype** is the fifth parameter: every sweep measures float32; ``float64`` (a
 ``Float64Scope``) adds float64 where adjoint and PDE codes need it: on ``default`` and
-``history`` for the PDE residuals and the scalar losses (``FLOAT64_FAMILIES``) at the sweep's
-largest N, on ``full`` everywhere. ``jax_enable_x64`` is process-wide and changes float32
+``history`` the latency of the PDE residuals and the scalar losses (``FLOAT64_FAMILIES``) at
+the largest N (1e6) and k = 1 (their metrics in float64 would cost the default grid about two
+minutes: compile time alone is 7 cold compiles of 0.3-0.8 s per combination), on ``full``
+everywhere, metrics included. ``jax_enable_x64`` is process-wide and changes float32
 programs too, so each dtype is measured in its own processes (vjplab.x64), and the two are
 separate series everywhere (asv names them ``...(..., 'float32')`` and ``'float64'``).
 
-The ``history`` grid is what ``results/reference/`` holds: every family and O(N) strategy at
-N = 1e3 and the default grid's largest N (1e6 latency, 1e5 metrics), k = 1 and 4, dense
-strategies at 1e3, float64 as on ``default``; sized for 8 JAX releases in about 45 minutes.
+The ``history`` grid is what ``results/reference/`` holds: latency of every family and O(N)
+strategy at N = 1e3 and the default grid's largest N (1e6), k = 1 and 4, dense strategies at
+1e3, float64 as on ``default``, in two rounds instead of three; metrics of the O(N) strategies
+at N = 1e5, k = 4; sized for 8 JAX
+releases in about 45 minutes on this 2-core machine.
 
 Program fingerprints (benchmarks/bench_program.py, vjplab.measure.fingerprints): every grid
 compiles each combination of its latency and metrics sweeps once more (never run) and keeps the
@@ -156,6 +160,8 @@ class Grid:
     name: str
     latency: Sweep
     metrics: Sweep
+    #: asv rounds of ``time_vjp`` (processes per parameter set, pooled; benchmarks/common.py)
+    latency_rounds: int = 3
 
     def restricted_to(self, families: Iterable[str]) -> "Grid":
         """This grid with only ``families`` (those it runs): a piece of a run (vjplab.pieces)
@@ -201,8 +207,7 @@ _DEFAULT_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(100_000, 1_000_0
                          localities=(1, 16),
                          float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
                                               localities=(1,)))
-_DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,),
-                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(100_000,)))
+_DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,))
 _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
                       localities=(1, 4, 16), float64=EVERYWHERE)
 
@@ -211,8 +216,7 @@ _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000
 _HISTORY_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(1_000_000,), localities=(1, 4),
                          float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
                                               localities=(1,)))
-_HISTORY_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,),
-                         float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(100_000,)))
+_HISTORY_METRICS = Sweep(dimensions=(), large_dimensions=(100_000,), localities=(4,))
 
 _GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localities=(1,),
              families=("roll_cubic",), strategies=("exact", "jax_vjp", "naive_jacrev"))
@@ -224,7 +228,8 @@ GRIDS: dict[str, Grid] = {
     "default": Grid("default", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_METRICS),
     "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY),
     # What results/reference/ holds: 8 JAX releases in about 45 minutes on a 2-core CPU.
-    "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS),
+    "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS,
+                    latency_rounds=2),
     # The GPU check (.ci/gpu_check.sh): roll_cubic at three sizes, three strategies.
     "gpu": Grid("gpu", latency=_GPU, metrics=_GPU),
     # End-to-end tests of the JAX-version history: two strategies, one tiny problem.

@@ -11,17 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from vjplab.dashboard.reference_section import summary_line
-from vjplab.dashboard.report_page import (HISTORY_PAGE, PAGE_NAME, SEED, SEED_AUTODIFF,
+from vjplab.dashboard.report_page import (HISTORY_PAGE, PAGE_NAME, SEED_AUTODIFF,
                                           SEED_NAIVE, Row, build_rows, fastest_by_group,
-                                          format_ratio)
+                                          format_ratio, seed_case)
 from vjplab.dashboard.report_plots import format_n
 from vjplab.dashboard.run_data import REFERENCE_STRATEGY, load_run
 from vjplab.measure.report import format_seconds
 
 
 def seed_line(run) -> str:
-    """roll_cubic, N = 100, k = 1: naive_jacrev against jax.vjp, both latencies and the ratio."""
-    family, n, k = SEED
+    """roll_cubic, k = 1 (report_page.seed_case): naive_jacrev against jax.vjp, both latencies
+    and the ratio."""
+    family, n, k = seed_case(run)
     naive = run.cell("latency", (family, SEED_NAIVE, n, k))
     auto = run.cell("latency", (family, SEED_AUTODIFF, n, k))
     head = f"seed case ({family}, N = {n}, k = {k}, one call): "

@@ -82,7 +82,7 @@ def param_names(results: ResultsSet, benchmark: str, params: tuple[str, ...]) ->
 
 
 def asv_param_set(kind: str, params: tuple[str, ...]) -> str:
-    """asv's name of a parameter set: ``time_vjp('roll_cubic', 'exact', 100, 1)``."""
+    """asv's name of a parameter set: ``time_vjp('roll_cubic', 'exact', 100, 1, 'float32')``."""
     return f"{kind}({', '.join(params)})"
 
 
