@@ -16,6 +16,14 @@ def unpinned_test_process(monkeypatch):
     monkeypatch.setenv("VJPLAB_CPU_AFFINITY", "off")
 
 
+@pytest.fixture(autouse=True)
+def no_shipped_reference(monkeypatch):
+    """Tests read the reference machine's results only where they say so (tests/
+    test_reference.py passes a fabricated one): the checkout's results/reference/ would make
+    every published page depend on what happens to be committed there."""
+    monkeypatch.setenv("VJPLAB_REFERENCE_DIR", "off")
+
+
 
 @pytest.fixture(scope="session")
 def recorded_history(tmp_path_factory):

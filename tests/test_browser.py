@@ -457,3 +457,54 @@ def test_regression_page_of_a_fabricated_history(browser, artifacts, tmp_path):
                               "h.parentElement.id)")
         assert order[:3] == ["regressions", "summary", "steps"]
         finish(result)
+
+
+def fabricate_reference(results_dir: Path, target: Path, factor: float) -> Path:
+    """A reference directory (laid out like results/reference/) made of ``results_dir``'s
+    files relabelled as the reference machine, every value x ``factor``."""
+    from vjplab.reference import REFERENCE_MACHINE
+
+    machine_dir = target / "results" / REFERENCE_MACHINE
+    machine_dir.mkdir(parents=True)
+    shutil.copy(results_dir / "benchmarks.json", target / "results" / "benchmarks.json")
+    (machine_dir / "machine.json").write_text(json.dumps({"machine": REFERENCE_MACHINE,
+                                                          "version": 1}))
+    for path in results_dir.glob("*/*.json"):
+        if path.name == "machine.json":
+            continue
+        data = json.loads(path.read_text())
+        data["params"]["machine"] = REFERENCE_MACHINE
+        for row in data["results"].values():
+            row[0] = [v * factor if isinstance(v, (int, float)) else v for v in row[0]]
+        (machine_dir / path.name).write_text(json.dumps(data))
+    (target / "MACHINE.md").write_text("Summary: a fabricated test machine\n")
+    return target
+
+
+def test_pages_beside_a_reference_machine(browser, published, artifacts, tmp_path):
+    """The history page and the report with a (fabricated) reference machine: its banner,
+    plots with both machines that load, and the report's section with a median ratio."""
+    from vjplab.cli import main
+    from vjplab.reference import REFERENCE_MACHINE
+
+    reference = fabricate_reference(published / "results", tmp_path / "reference", 2.0)
+    html = tmp_path / "html"
+    for command in ("history", "report"):
+        assert main([command, "--results-dir", str(published / "results"), "--html-dir",
+                     str(html), "--reference-dir", str(reference)]) == 0
+    with serve(html) as url:
+        import jax
+
+        result, text = open_history_page(browser, url, artifacts, "10-history-reference",
+                                         [OTHER_JAX, jax.__version__])
+        assert f"reference machine: {REFERENCE_MACHINE}, a fabricated test machine" in text
+        assert "beside the reference machine" in text  # a caption of a panel with both
+        finish(result)
+        result = visit(browser, url + "vjplab-report.html", artifacts, "11-report-reference",
+                       ready=IMAGES_LOADED)
+        section = result.page.inner_text("#reference")
+        assert "Your run beside the reference machine" in section
+        count = result.page.get_attribute("#reference .headline", "data-count")
+        assert int(count) > 0
+        assert "0.50x" in section  # every value of the reference is twice the run's
+        finish(result)

@@ -11,6 +11,8 @@ Commands:
   compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
   publish   asv publish of existing results + vjplab's pages, third-party files served locally
   assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
+  reference import a recorded machine's results into results/reference/ (the reference
+            machine's history that ships with vjplab)
   list      the registered families and strategies
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from vjplab.dashboard.command import add_parsers as add_dashboard_parsers
 from vjplab.grid import GRIDS
+from vjplab.reference import REFERENCE_MACHINE
 
 
 THRESHOLD_HELP = ("override the per-kind thresholds (vjplab/history/steps.py RULES): RATIO sets "
@@ -114,11 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--markdown", type=Path, help="also write the report as Markdown")
     history.add_argument("--limit", type=int, default=40, help="rows in the terminal table")
     history.add_argument("--fail-on-regression", action="store_true",
-                         help="exit 1 when any step is a regression (for CI)")
+                         help="exit 1 when any step of your machines is a regression (for "
+                              "CI; the reference machine's steps are shown, never counted)")
     history.add_argument("--bisect-dir", type=Path,
                          help="where `vjplab bisect` wrote its verdicts (DIR/verdicts/*.json), "
                               "shown on the matching regressions (default: the results "
                               "directory's ../bisect, i.e. .asv/bisect)")
+    add_reference_arguments(history)
 
     compare = sub.add_parser(
         "compare", help="two result sets pair by pair, per-kind flag rates",
@@ -150,9 +155,40 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html-dir", type=Path, help="default: asv's html directory")
     report.add_argument("--commit", help="report this commit (default: the newest run)")
     report.add_argument("--machine", help="asv machine name (default: the one that ran last)")
+    add_reference_arguments(report)
+
+    reference = sub.add_parser("reference", help="the reference machine's results that ship "
+                                                 "with vjplab (results/reference/)")
+    reference_sub = reference.add_subparsers(dest="reference_command", required=True)
+    imp = reference_sub.add_parser(
+        "import", help="copy a recorded --output-dir's results and fingerprints of one machine "
+                       "into results/reference/ (never overwriting) and write MACHINE.md's "
+                       "skeleton")
+    imp.add_argument("output_dir", type=Path, help="the --output-dir of `vjplab record`")
+    imp.add_argument("--machine", help=f"the asv machine to import (default: the reference's "
+                                       f"name, {REFERENCE_MACHINE})")
+    imp.add_argument("--to", type=Path, help="the reference directory (default: "
+                                             "results/reference/ of this checkout)")
 
     sub.add_parser("list", help="registered families and strategies")
     return parser
+
+
+def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--no-reference`` and ``--reference-dir`` (vjplab.reference)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--no-reference", action="store_true",
+                       help="leave out the reference machine's results that ship with vjplab "
+                            "(results/reference/)")
+    group.add_argument("--reference-dir", type=Path,
+                       help="read the reference machine's results from this directory (laid "
+                            "out like results/reference/) instead")
+
+
+def reference_choice(args: argparse.Namespace) -> Path | bool | None:
+    """What ``vjplab.reference.find_reference`` takes: False, a directory, or None (the
+    default place)."""
+    return False if args.no_reference else args.reference_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return assets_command(args)
     elif args.command == "report":
         return report_command(args)
+    elif args.command == "reference":
+        return reference_command(args)
     elif args.command == "list":
         import vjplab
 
@@ -255,6 +293,7 @@ def history_command(args: argparse.Namespace) -> int:
     from vjplab.history.report import build_history, markdown, terminal_table, write_html
     from vjplab.history.results import load_results
     from vjplab.history.steps import parse_thresholds, rules_with
+    from vjplab.reference import with_reference
 
     results_dir, html_dir = args.results_dir, args.html_dir
     if results_dir is None or html_dir is None:
@@ -271,8 +310,9 @@ def history_command(args: argparse.Namespace) -> int:
             html_dir = root / conf["html_dir"]
     try:
         rules = rules_with(parse_thresholds(args.threshold))
-        history = build_history(load_results(results_dir), rules, args.bisect_dir)
-    except ValueError as exc:  # ResultsError, or a bad threshold
+        results = with_reference(load_results(results_dir), reference_choice(args))
+        history = build_history(results, rules, args.bisect_dir)
+    except ValueError as exc:  # ResultsError, a bad threshold or --reference-dir
         print(f"vjplab history: {exc}", file=sys.stderr)
         return 2
     print(terminal_table(history, limit=args.limit))
@@ -281,9 +321,40 @@ def history_command(args: argparse.Namespace) -> int:
         print(f"markdown: {args.markdown}")
     if html_dir is not None:
         print(f"html: {write_html(history, Path(html_dir))}")
-    if args.fail_on_regression and history.regressions:
-        print(f"{len(history.regressions)} regression(s)", file=sys.stderr)
+    yours = [s for s in history.regressions if not results.is_reference(s.machine)]
+    if args.fail_on_regression and yours:
+        print(f"{len(yours)} regression(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def reference_command(args: argparse.Namespace) -> int:
+    """``vjplab reference import``: vjplab.reference_import."""
+    import shlex
+
+    from vjplab.reference import REFERENCE_DIR, REFERENCE_MACHINE
+    from vjplab.reference_import import import_reference
+
+    machine = args.machine or REFERENCE_MACHINE
+    try:
+        target = args.to
+        if target is None:
+            from vjplab.suite import repo_root
+
+            target = repo_root() / REFERENCE_DIR
+        plan = import_reference(args.output_dir, machine, target,
+                                command=shlex.join(["vjplab", "reference", "import",
+                                                    str(args.output_dir), "--machine",
+                                                    machine]))
+    except ValueError as exc:
+        print(f"vjplab reference import: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported {len(plan.results)} results file(s) and {plan.fingerprints} fingerprint "
+          f"file(s) of machine {machine!r} into {target}")
+    if not plan.fingerprints:
+        print(f"note: {args.output_dir} holds no fingerprints of {machine!r}: the history "
+              f"cannot say whether the reference's programs changed")
+    print(f"complete the TO COMPLETE lines of {plan.note}, then commit {target}")
     return 0
 
 
@@ -297,7 +368,8 @@ def report_command(args: argparse.Namespace) -> int:
             conf = read_asv_config(repo_root())
         results_dir = args.results_dir or repo_root() / conf["results_dir"]
         html_dir = args.html_dir or repo_root() / conf["html_dir"]
-        page = write_report(results_dir, html_dir, commit=args.commit, machine=args.machine)
+        page = write_report(results_dir, html_dir, commit=args.commit, machine=args.machine,
+                            reference_dir=reference_choice(args))
     except ValueError as exc:  # ResultsError, unknown commit, no checkout to find defaults
         print(f"vjplab report: {exc}", file=sys.stderr)
         return 2

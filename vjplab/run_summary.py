@@ -1,5 +1,6 @@
 """The lines ``vjplab bench`` prints when it is done: the seed case, the fastest strategy per
-family at the largest N, and where the three pages are.
+family at the largest N, one line beside the shipped reference machine (when there is one:
+vjplab.dashboard.reference_section), and where the three pages are.
 
 The numbers are the report page's (vjplab.dashboard.run_data and report_page): the newest
 results file of the commit just measured, latency of one call.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vjplab.dashboard.reference_section import summary_line
 from vjplab.dashboard.report_page import (HISTORY_PAGE, PAGE_NAME, SEED_AUTODIFF,
                                           SEED_NAIVE, Row, build_rows, fastest_by_group,
                                           format_ratio, seed_case)
@@ -70,6 +72,9 @@ def summary(results_dir: Path, commit: str, html_dir: Path | None) -> list[str]:
     lines = [seed_line(run), "fastest strategy at each family's largest N (latency of one "
                              "call; exact = the hand-written adjoint):"]
     lines += fastest_lines(rows) or ["  no latency measured"]
+    beside = summary_line(run)
+    if beside:
+        lines.append(beside)
     if html_dir is not None:
         pages = [("report", Path(html_dir) / PAGE_NAME),
                  ("dashboard", Path(html_dir) / "index.html"),

@@ -32,11 +32,13 @@ PageWriter = Callable[[Path, Path], "Path | None"]
 
 
 def write_history_page(results_dir: Path, html_dir: Path) -> Path:
-    """The JAX-version history page (vjplab.history.report), linked from asv's index.html."""
+    """The JAX-version history page (vjplab.history.report), linked from asv's index.html,
+    with the shipped reference machine's series beside the user's (vjplab.reference)."""
     from vjplab.history.report import build_history, write_html
     from vjplab.history.results import load_results
+    from vjplab.reference import with_reference
 
-    return write_html(build_history(load_results(results_dir)), html_dir)
+    return write_html(build_history(with_reference(load_results(results_dir))), html_dir)
 
 
 def write_report_page(results_dir: Path, html_dir: Path) -> Path | None:

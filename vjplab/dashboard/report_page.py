@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from vjplab.dashboard.reference_section import compare_with_reference, section_html
 from vjplab.dashboard.report_plots import format_n as _n
 from vjplab.dashboard.report_plots import growth_exponent, write_plots
 from vjplab.dashboard.run_data import (METRICS, REFERENCE_STRATEGY, Cell, Combo, RunData,
@@ -400,10 +401,15 @@ td.gap{color:#999;text-align:center} td.gap a{text-decoration:none}
 .seed td,.seed th{font-size:15px} .headline{font-size:17px} .ratio{color:#b00}
 dl.info{display:grid;grid-template-columns:max-content auto;gap:2px 1em;font-size:13px}
 dl.info dt{font-weight:bold} dl.info dd{margin:0} img{max-width:100%}
-nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}"""
+nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}
+#reference details{margin:0.3em 0} #reference summary{cursor:pointer;font-size:14px}
+.warn{color:#b00;font-weight:bold}"""
 
 
-def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]]) -> str:
+def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
+           reference: str = "") -> str:
+    """The page; ``reference`` is the section beside the reference machine (HTML, may be
+    empty: vjplab.dashboard.reference_section)."""
     notes = Footnotes()
     seed = seed_section(run, notes)
     fastest = fastest_section(rows, notes)
@@ -425,6 +431,7 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]]) -
 {html.escape(run.file.commit[:8])}. Lower is better everywhere.</p>
 {seed}
 {fastest}
+{reference}
 <section><h2>Latency and device time against N</h2>
 <p>Log-log, one line per strategy, one panel per locality k. Dashed: strategies that form the
 dense Jacobian. &prop; N<sup>p</sup> at a line's end: how it grows with N (slope of the log-log
@@ -440,13 +447,16 @@ one jitted loop).</p>
 
 
 def write_report(results_dir: Path, html_dir: Path, commit: str | None = None,
-                 machine: str | None = None) -> Path:
+                 machine: str | None = None, reference_dir: Path | bool | None = None) -> Path:
     """Write ``vjplab-report.html``, its plots, CSV and JSON into ``html_dir``; return the page.
 
     "This run" is the newest results file of ``machine`` (default: the machine that ran last),
-    at ``commit`` when given. ValueError when the results directory holds nothing to report,
+    at ``commit`` when given. It is set beside the shipped reference machine's results
+    (``reference_dir`` as in vjplab.reference.find_reference: None for the default place,
+    False to leave it out). ValueError when the results directory holds nothing to report,
     or ``html_dir`` is not a directory.
     """
+
     html_dir = Path(html_dir)
     if html_dir.exists() and not html_dir.is_dir():
         raise ValueError(f"html directory {html_dir} is a file; allowed: a directory "
@@ -458,7 +468,8 @@ def write_report(results_dir: Path, html_dir: Path, commit: str | None = None,
     (html_dir / CSV_NAME).write_text(table_csv(rows))
     (html_dir / JSON_NAME).write_text(table_json(run, rows))
     page = html_dir / PAGE_NAME
-    page.write_text(render(run, rows, figures))
+    page.write_text(render(run, rows, figures,
+                           section_html(compare_with_reference(run, reference_dir))))
     return page
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vjplab.dashboard.run_manifest import read_run_manifest
-from vjplab.history.results import ResultsFile, load_results
+from vjplab.history.results import ResultsFile, ResultsSet, load_results
 from vjplab.selection import param_set_name
 
 LATENCY = "bench_vjp.TimeVJP.time_vjp"
@@ -57,6 +57,9 @@ class RunData:
     run_at: int
     other_files: list[str] = field(default_factory=list)
     accuracy: dict[Combo, Cell] = field(default_factory=dict)
+    #: everything read from the results directory (the report's reference section uses the
+    #: run's file's every benchmark)
+    results: ResultsSet | None = None
 
     def cell(self, metric: str, combo: Combo) -> Cell:
         """The stored value of ``metric`` at ``combo``, or a gap with its reason."""
@@ -211,4 +214,4 @@ def load_run(results_dir: Path, commit: str | None = None, machine: str | None =
                    machine_info=machine_info if isinstance(machine_info, dict) else {},
                    run_at=run_at.get(newest.file, 0),
                    other_files=sorted(f.file for f in files if f.file != newest.file),
-                   accuracy=_accuracy(manifest))
+                   accuracy=_accuracy(manifest), results=results)

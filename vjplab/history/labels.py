@@ -4,9 +4,13 @@ benchmark versions and the change of a step or pair."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from vjplab.history.steps import Rule
 from vjplab.measure.report import format_count, format_seconds
+
+if TYPE_CHECKING:
+    from vjplab.history.results import ResultsSet
 
 #: characters of a commit hash or benchmark version shown
 SHORT = 8
@@ -64,3 +68,9 @@ def format_change(rule: Rule, before: float, after: float, unit: str | None) -> 
     if not before:
         return "inf" if after else "1.00x"
     return f"{after / before:.2f}x"
+
+
+def machine_label(results: "ResultsSet", machine: str) -> str:
+    """``NAME (reference machine)`` for the shipped reference machine (vjplab.reference),
+    else ``NAME``."""
+    return f"{machine} (reference machine)" if results.is_reference(machine) else machine

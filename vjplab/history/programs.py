@@ -17,6 +17,9 @@ suite ran with vjplab bench or record since fingerprints exist. The step's note 
 * or why it cannot tell: no sidecar for a side, the combination missing from it, no program
   there (skipped or failed), canonical forms of different versions, or no results directory.
 
+The sidecars of a machine read from another results directory (the shipped reference machine,
+vjplab.reference) are looked up beside that directory (``ResultsSet.root_of``).
+
 Read-only: sidecars are read, never written; the diff files go to the html directory.
 """
 
@@ -70,7 +73,7 @@ def combination_of(results: ResultsSet, benchmark: str, params: tuple[str, ...])
 
 def _side(results: ResultsSet, m: Measurement, key: str) -> tuple[Sidecar, dict | None, str]:
     """(sidecar, its entry for ``key`` or None, why there is none)."""
-    sidecar = Sidecar.find(results.root, m.file, m.jax, m.jaxlib)
+    sidecar = Sidecar.find(results.root_of(m.machine), m.file, m.jax, m.jaxlib)
     label = f"{m.jax} (commit {short_hash(m.commit)})"
     if sidecar.read() is None:
         return sidecar, None, f"none for {label}"
@@ -92,7 +95,7 @@ def count_changes(before: dict, after: dict) -> list[str]:
 def program_note(results: ResultsSet, benchmark: str, params: tuple[str, ...],
                  before: Measurement, after: Measurement) -> ProgramNote:
     """The note of one step of ``benchmark`` (see the module docstring)."""
-    if results.root is None:
+    if results.root_of(before.machine) is None:
         return ProgramNote(UNKNOWN, f"{UNKNOWN}: no results directory to look beside")
     key = combination_of(results, benchmark, params)
     if key is None:

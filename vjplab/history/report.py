@@ -24,7 +24,9 @@ from pathlib import Path
 from vjplab.history.bisects import Bisects, default_bisect_dir, load_bisects
 from vjplab.history.causes import CombinationRow, JaxStep, group_regressions
 from vjplab.history.labels import (describe_params, describe_version, format_change,
-                                   format_value, short_hash, short_name, unit_of)
+                                   format_value, machine_label, short_hash, short_name,
+                                   unit_of)
+from vjplab.history.overlay import draw, panels, reference_banner
 from vjplab.history.programs import (CHANGED, SAME, ProgramNote, combination_of,
                                      diff_file_name, program_note, write_diff)
 from vjplab.history.regressions import html_section, markdown_lines, terminal_lines
@@ -177,11 +179,15 @@ def summary_lines(history: History) -> list[str]:
     machines = sorted({m.machine for m in history.results.measurements})
     lines = [f"JAX versions: {', '.join(history.versions) or 'none'}; machines: "
              f"{', '.join(machines) or 'none'}",
+             *([history.results.reference_label] if history.results.reference_label else []),
              thresholds_line(history.rules),
              f"{len(history.steps)} steps: {counts[Verdict.REGRESSION]} regressions, "
              f"{counts[Verdict.IMPROVEMENT]} improvements, {counts[Verdict.NO_CHANGE]} no change"]
+    on_machine = defaultdict(set)  # a machine's own releases (the reference has others)
+    for m in history.results.measurements:
+        on_machine[m.machine].add(m.jax)
     partial = sum(1 for key, per_version in history.series.items()
-                  if 0 < len(per_version) < len(history.versions)
+                  if 0 < len(per_version) < len(on_machine[key[0]])
                   and len(history.versions_of(key[1])) == 1)  # else: said per benchmark below
     if partial:
         lines.append(f"{partial} series lack some versions (benchmark or combination not "
@@ -208,7 +214,8 @@ def _step_cells(history: History, step: Step) -> list[str]:
             format_change(rule, step.before, step.after, unit), format_value(step.before, unit),
             format_value(step.after, unit), short_name(step.benchmark),
             _parameters_cell(history, step),
-            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}", step.machine,
+            f"{short_hash(step.before_commit)} -> {short_hash(step.after_commit)}",
+            machine_label(history.results, step.machine),
             _program_cell(history, step)]
 
 
@@ -287,15 +294,14 @@ def write_html(history: History, html_dir: Path) -> Path:
     versions = history.versions
     position = {v: i for i, v in enumerate(versions)}
     figures = []
-    groups = sorted(_plot_groups(history).items(), key=lambda kv: repr(kv[0]))
-    for index, ((machine, benchmark, bench_version, rest), lines) in enumerate(groups):
-        if max(len(points) for points in lines.values()) < 2:
+    for index, panel in enumerate(panels(history.results, _plot_groups(history))):
+        machine, benchmark, bench_version, rest = (panel.machine, panel.benchmark,
+                                                   panel.benchmark_version, panel.rest)
+        if panel.most_points < 2:
             continue
         fig, ax = plt.subplots(figsize=(5.5, 3.4))
-        for strategy, points in sorted(lines.items()):
-            xs = [position[v] for v in points]
-            ax.plot(xs, list(points.values()), marker="o", label=strategy)
-        positive = all(v > 0 for points in lines.values() for v in points.values())
+        draw(ax, panel, position)  # the reference machine's lines dashed (vjplab.history.overlay)
+        positive = all(v > 0 for line in panel.lines for v in line.points.values())
         ax.set_yscale("log" if positive else "linear")  # a net series can be <= 0
         ax.set_xticks(range(len(versions)), versions, rotation=45, fontsize=8)
         ax.set_xlabel("JAX version")
@@ -305,12 +311,11 @@ def write_html(history: History, html_dir: Path) -> Path:
         if len(history.versions_of(benchmark)) > 1:
             title += f" ({describe_version(bench_version)})"
         ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
         fig.tight_layout()
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{machine}-{short_name(benchmark)}-{index}") + ".png"
         fig.savefig(plots_dir / name, dpi=80)
         plt.close(fig)
-        figures.append((machine, title, name))
+        figures.append((panel.caption, title, name))
     changed = [s for s in history.steps if s.verdict != Verdict.NO_CHANGE]
     rows = "\n".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in _html_cells(history, s,
                                                                                 plots_dir))
@@ -327,6 +332,7 @@ def write_html(history: History, html_dir: Path) -> Path:
 <style>{STYLE}</style></head><body>
 <h1>vjplab: JAX-version history</h1>
 <p><a href="index.html">&larr; asv dashboard</a> &middot; <a href="vjplab-report.html">this run's results (vjplab-report.html)</a> &middot; <a href="#summary">summary</a> &middot; <a href="#steps">every step that changed</a> &middot; <a href="#series">plots</a></p>
+{reference_banner(history.results)}
 {regressions}
 <h2 id="summary">Summary</h2>
 <ul>{summary}</ul>
@@ -354,6 +360,7 @@ th{background:#f3f3f3} figure{display:inline-block;margin:4px}
 .cause-same-program{background:#fde2c8} .cause-program-changed{background:#d6e6fb}
 .cause-fingerprints-missing{background:#e6e6e6} .cause-no-program{background:#eee;color:#555}
 section.jax-step{border-top:2px solid #999;margin-top:1.2em}
+p.reference{background:#eef4fb;border:1px solid #b8cde6;padding:6px 10px}
 section.jax-step h3{margin:.5em 0 .2em} .cause-group h4{margin:.6em 0 .2em;font-weight:normal}
 details.caught-by summary{cursor:pointer;font-size:14px}
 .legend{font-size:13px;margin:.5em 0 .8em} .order{font-size:14px;color:#333}

@@ -86,6 +86,13 @@ class ResultsSet:
     messages: list[str] = field(default_factory=list)
     #: where it was read from
     root: Path | None = None
+    #: machines read from another results directory than ``root`` (the reference machine's,
+    #: vjplab.reference): machine -> that directory; its fingerprints lie beside it
+    machine_roots: dict[str, Path] = field(default_factory=dict)
+    #: the machines of the shipped reference (vjplab.reference), not the user's own
+    reference_machines: frozenset[str] = frozenset()
+    #: how the pages name the reference machine (vjplab.reference.Reference.label), or ""
+    reference_label: str = ""
 
     def subset(self, keep) -> "ResultsSet":
         """The measurements and files for which ``keep(machine, commit, env, jax)`` is true."""
@@ -93,7 +100,17 @@ class ResultsSet:
             [m for m in self.measurements if keep(m.machine, m.commit, m.env, m.jax)],
             self.benchmarks,
             [f for f in self.files if keep(f.machine, f.commit, f.env, f.jax)],
-            list(self.messages), self.root)
+            list(self.messages), self.root, dict(self.machine_roots), self.reference_machines,
+            self.reference_label)
+
+    def root_of(self, machine: str) -> Path | None:
+        """The results directory ``machine``'s files were read from (``Measurement.file`` is
+        relative to it)."""
+        return self.machine_roots.get(machine, self.root)
+
+    def is_reference(self, machine: str) -> bool:
+        """Whether ``machine`` is the shipped reference machine, not one of the user's."""
+        return machine in self.reference_machines
 
 
 def _finite(value) -> bool:
