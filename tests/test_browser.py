@@ -403,7 +403,7 @@ def test_report_page_images_load_and_cells_equal_the_results(browser, server, pu
     for family, strategy, dimension, locality, value in rows:
         if value is None:
             continue
-        key = (repr(family), repr(strategy), dimension, locality)
+        key = (repr(family), repr(strategy), dimension, locality, repr("float32"))
         assert float(value) == stored[key], (key, value, stored[key])
         checked += 1
     assert checked >= len(vjplab_strategies())  # at least one family's row of strategies
