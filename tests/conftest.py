@@ -17,6 +17,18 @@ def unpinned_test_process(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def sixty_four_bit_jax():
+    """Every test starts with x64 on, whatever an earlier one did in this process (a benchmark's
+    setup run in-process puts the process in its dtype's mode, vjplab.x64.enter)."""
+    from vjplab import x64
+
+    yield
+    x64._ENTERED.clear()
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture(autouse=True)
 def no_shipped_reference(monkeypatch):
     """Tests read the reference machine's results only where they say so (tests/
     test_reference.py passes a fabricated one): the checkout's results/reference/ would make
