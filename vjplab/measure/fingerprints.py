@@ -17,8 +17,9 @@ rm never see it)::
 (``<results_dir>/<machine>/<stem>.json``), so each results file has at most one sidecar.
 ``index.json`` maps each combination (``family/strategy/N/k``, plus ``/float64`` for float64;
 N nominal as in asv's params) to its sha256, counts and HLO file, or to why there is none
-(skipped: infeasible here; failed: the error); it also names the JAX, jaxlib, backend, commit and environment. The HLO files are
-content-addressed: combinations with the same program share one.
+(skipped: infeasible here; failed: the error); it also names the JAX, jaxlib, backend, commit
+and environment. The HLO files are content-addressed: combinations with the same program share
+one.
 
 **Written once per combination**: an entry whose hash is unchanged is left as it is; a changed
 one (the same commit and environment measured again and giving another program) is replaced,
