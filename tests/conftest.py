@@ -1,8 +1,14 @@
 """Tests run with 64-bit JAX so float64 comparisons are possible (float32 stays float32)."""
 
+import os
+
 import jax
 
 jax.config.update("jax_enable_x64", True)
+# The shipped reference machine (results/reference/) stays out of every test, session fixtures
+# and the vjplab/asv processes they start included (a function-scoped monkeypatch would come too
+# late for those): tests that want a reference name one (tests/test_reference.py).
+os.environ["VJPLAB_REFERENCE_DIR"] = "off"
 
 import pytest
 
