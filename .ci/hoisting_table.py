@@ -44,10 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.case:
         return child(args.case)
-    from vjplab.measure.acceptance import ALLOCATOR_ENV
+    from vjplab.allocator import timing_environ
     from vjplab.measure.report import format_seconds
 
-    env = dict(os.environ, **ALLOCATOR_ENV)
+    env = timing_environ(os.environ)
     print("| family strategy N k | old loop | hoist-proof loop | latency | empty call "
           "| old / (lat - empty) | new / (lat - empty) |\n|---|---|---|---|---|---|---|")
     for case in CASES:

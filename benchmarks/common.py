@@ -15,6 +15,7 @@ import time
 import jax  # imported once in asv's forkserver, see above
 import jaxlib
 
+from vjplab.allocator import settle_in_process as settle_allocator
 from vjplab.cpu_affinity import pin_for_timing
 from vjplab.planted import active_factor
 from vjplab.prepared import prepare  # likewise: the families and strategies
@@ -83,10 +84,11 @@ class VJPBenchmark:
 
 def start_benchmark_process(dtype: str = "float32") -> None:
     """What every benchmark process does before its first JAX computation: refuse a
-    mislabelled JAX, put the process in ``dtype``'s mode (float64: ``jax_enable_x64``, one
+    mislabelled JAX, settle glibc's allocator (vjplab.allocator), put the process in ``dtype``'s mode (float64: ``jax_enable_x64``, one
     dtype per process, vjplab.x64), then pin to one CPU (vjplab.cpu_affinity; once per
     process)."""
     check_jax_label()
+    settle_allocator()
     enter_dtype(dtype)
     pin_for_timing()
 

@@ -78,6 +78,7 @@ sys.path.insert(0, ".")
 from tests.test_device_time import closed_over_loop
 from vjplab.cpu_affinity import pin_for_timing
 from vjplab.measure import acceptance
+from vjplab.allocator import timing_environ
 pin_for_timing()
 case = ("roll_cubic", "exact", 1_000_000, 4)
 print(json.dumps([acceptance.measure_case(*case, loop=closed_over_loop),
@@ -91,8 +92,7 @@ def test_closed_over_loop_fails_the_check_for_roll_cubic_exact():
     with the acceptance check's allocator settings)."""
     out = subprocess.run([sys.executable, "-c", OLD_AND_NEW], capture_output=True, text=True,
                          timeout=300, cwd=ROOT,
-                         env=dict(os.environ, VJPLAB_CPU_AFFINITY="auto",
-                                  **acceptance.ALLOCATOR_ENV))
+                         env=timing_environ(dict(os.environ, VJPLAB_CPU_AFFINITY="auto")))
     assert out.returncode == 0, out.stderr[-3000:]
     old, new = json.loads(out.stdout)
     assert not acceptance.within_bounds(old), old

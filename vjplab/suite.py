@@ -21,6 +21,7 @@ from pathlib import Path
 import jax
 import jaxlib
 
+from vjplab.allocator import timing_environ
 from vjplab.dashboard.publish import publish as publish_dashboard
 from vjplab.dashboard.report_page import PAGE_NAME
 from vjplab.dashboard.run_manifest import newest_results_file
@@ -144,7 +145,7 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
     results_dir, html = Path(conf["results_dir"]), Path(conf["html_dir"])
     labels = installed_labels()
     commit = git_head(root)
-    env = dict(os.environ, VJPLAB_GRID=grid, **planted)
+    env = timing_environ(dict(os.environ, VJPLAB_GRID=grid, **planted))
     asv = [sys.executable, "-m", "asv"]
     machine_args = ["--machine", machine] if machine else []
     journal, note = RunJournal.open(config.parent, {

@@ -335,7 +335,9 @@ def run_info(run: RunData) -> list[tuple[str, str]]:
         regex = manifest.get("bench_regex")
         pairs += [("grid", f"{grid} ({sweeps})" + (f"; --bench {regex}" if regex else "")),
                   ("protocol", f"{manifest['protocol'].get('rounds')} asv rounds, "
-                               f"{manifest['protocol'].get('pinning')}. "
+                               f"{manifest['protocol'].get('pinning')}"
+                               + (f", {manifest['protocol']['allocator']}"
+                                  if manifest['protocol'].get('allocator') else "") + ". "
                                f"{manifest['protocol'].get('summary')}"),
                   ("manifest", f"written {manifest.get('written_at')}, Python "
                                f"{manifest.get('python')}")]

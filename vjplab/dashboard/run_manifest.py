@@ -210,6 +210,7 @@ def build_run_manifest(results_file: Path, grid: str, *, bench: str | None = Non
     import jax
     import jaxlib
 
+    from vjplab.allocator import describe_for_run
     from vjplab.cpu_affinity import describe_pinning, requested_cpus
 
     if grid not in GRIDS:
@@ -229,6 +230,7 @@ def build_run_manifest(results_file: Path, grid: str, *, bench: str | None = Non
         "machine": machine_description(),
         "protocol": {"rounds": rounds or DEFAULT_ROUNDS,
                      "pinning": describe_pinning(requested_cpus()),
+                     "allocator": describe_for_run(),
                      "summary": PROTOCOL_SUMMARY},
         "accuracy": {"dtype": "float32", "definition": ACCURACY_DEFINITION,
                      "max_dimension": ACCURACY_MAX_DIMENSION, "values": accuracy_rows},

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from vjplab.allocator import timing_environ
 from vjplab.grid import FAMILIES_ENV, GRIDS, SWEEP_KINDS
 from vjplab.history.bisect_output import (final_line, probe_line, unit_in, verdict_record,
                                           verdict_slug, write_verdict)
@@ -225,7 +226,8 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
     sets = [(target.benchmark, target.values)] + ([trigger] if trigger else [])
     piece = Piece(str(target.params.get("family", target.kind)), tuple(sets))
     family = target.params.get("family")
-    env = dict(os.environ, VJPLAB_GRID=grid, **planted_environment(root, bisect_dir, machine))
+    env = timing_environ(dict(os.environ, VJPLAB_GRID=grid,
+                                **planted_environment(root, bisect_dir, machine)))
     env.update(fingerprint_env(results_dir, machine, commit))
     if family:
         env[FAMILIES_ENV] = str(family)

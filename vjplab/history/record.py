@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
+from vjplab.allocator import timing_environ
 from vjplab.dashboard.publish import publish as publish_dashboard
 from vjplab.grid import GRIDS
 from vjplab.history.completeness import (ParamSet, missing_parameter_sets, stored_values,
@@ -101,7 +102,7 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     chosen = choose_versions(read_asv_config(root), versions)
     conf, config_dir = resolved_asv_config(root, output_dir)
     results_dir = Path(conf["results_dir"])
-    env = dict(os.environ, VJPLAB_GRID=grid, **planted)
+    env = timing_environ(dict(os.environ, VJPLAB_GRID=grid, **planted))
     asv = [sys.executable, "-m", "asv"]
     machine = machine or platform.node()
     commit = git_head(root)

@@ -23,7 +23,7 @@ a call that needs more (jax.vjp's residuals at N = 1e6, k = 4: ~40 MB) pays page
 zeroing every time, a loop once per run. Measured on the project's 2-core VM, roll_cubic
 jax_vjp N = 1e6, k = 4: 17.3 ms a call with glibc's defaults, 4.5 ms with the thresholds fixed,
 device time 4.0 ms. That is real latency for a user, but not a property of the loop, so the
-check runs its processes with ``ALLOCATOR_ENV`` (the thresholds fixed, buffers reused, and one
+check runs its processes with ``vjplab.allocator.timing_environ`` (the thresholds fixed, buffers reused, and one
 malloc arena: XLA runs a program on the caller's or a worker thread, and a worker thread's
 arena is an mmapped heap of at most 64 MiB that maps a larger buffer afresh every time, which
 left about one process in eight in the 4x page-faulting state with the thresholds alone) and
@@ -40,14 +40,12 @@ import subprocess
 import sys
 from typing import Callable
 
+from vjplab.allocator import timing_environ
+
 LOWER, UPPER = 0.6, 1.25
 #: Size of the check for families whose work per call is O(N^2) (dense_control).
 QUADRATIC_DIMENSION = 1_000
 DEFAULT_DIMENSION, DEFAULT_LOCALITY = 1_000_000, 4
-#: glibc malloc tunables for the measuring processes: never return large buffers to the kernel
-#: (see the module docstring). Ignored off glibc.
-ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36),
-                 "MALLOC_ARENA_MAX": "1"}
 
 
 def acceptance_cases(dimension: int = DEFAULT_DIMENSION, locality: int = DEFAULT_LOCALITY,
@@ -112,7 +110,8 @@ def measure_case(family: str, strategy: str, dimension: int, locality: int,
 def measure_in_processes(cases: list[tuple[str, str, int, int]], processes: int,
                          default_allocator: bool = False) -> list[dict]:
     """Medians over ``processes`` fresh processes (one per family and process) of each case."""
-    env = dict(os.environ) if default_allocator else dict(os.environ, **ALLOCATOR_ENV)
+    env = (dict(os.environ, VJPLAB_ALLOCATOR="default") if default_allocator
+           else timing_environ(os.environ))
     by_family: dict[str, list] = {}
     for case in cases:
         by_family.setdefault(case[0], []).append(case)

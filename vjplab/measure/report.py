@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import statistics
+import os
 import subprocess
 import sys
 from typing import TextIO
 
+from vjplab.allocator import settle_in_process, timing_environ
 from vjplab.cpu_affinity import pin_for_timing
 from vjplab.measure.timing import device_time, empty_call_latency, reference_latency
 from vjplab.measure.xla import compile_time, xla_stats
@@ -54,6 +56,7 @@ def measure_rows(family: str, strategies: list[str], dimension: int, locality: i
     The process is pinned first (``vjplab.cpu_affinity``), as asv's benchmark processes are.
     """
     check_names(family, strategies)
+    settle_in_process()
     pin_for_timing()
     rows = []
     for strategy in strategies:
@@ -113,7 +116,8 @@ def measure_in_processes(argv: list[str], processes: int, progress: TextIO) -> l
     runs = []
     for index in range(processes):
         out = subprocess.run([sys.executable, "-m", "vjplab", "measure", *argv, "--json"],
-                             check=True, capture_output=True, text=True).stdout
+                             check=True, capture_output=True, text=True,
+                             env=timing_environ(os.environ)).stdout
         runs.append(json.loads(out))
         print(f"process {index + 1}/{processes} done", file=progress, flush=True)
     return combine_processes(runs)
