@@ -49,6 +49,12 @@ def table_rows(stdout: str) -> dict[str, str]:
 
 # --- --function ------------------------------------------------------------------------------
 
+@pytest.fixture(autouse=True)
+def repo_on_path(monkeypatch):
+    """``examples.my_stencil`` importable in this process, wherever pytest was started."""
+    monkeypatch.syspath_prepend(str(ROOT))
+
+
 def test_example_function_end_to_end():
     """The shipped example through ``--function``: every automatic strategy measured (the dense
     ones too at N = 100), ``exact`` an explicit skip, ratios against the fastest of them."""
