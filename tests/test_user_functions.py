@@ -31,10 +31,10 @@ AUTOMATIC = [s for s in vjplab.strategies() if s != "exact"]
 
 
 def run_vjplab(*args: str, pythonpath: Path | None = None, cwd: Path = ROOT,
-               timeout: int = 300) -> subprocess.CompletedProcess:
+               timeout: int = 300, **env_vars: str) -> subprocess.CompletedProcess:
     """``python -m vjplab ARGS`` with this checkout's vjplab (and ``pythonpath`` first)."""
     paths = [str(p) for p in (pythonpath, ROOT) if p is not None]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), **env_vars)
     return subprocess.run([sys.executable, "-m", "vjplab", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -59,8 +59,10 @@ def test_example_function_end_to_end():
     """The shipped example through ``--function``: every automatic strategy measured (the dense
     ones too at N = 100), ``exact`` an explicit skip, ratios against the fastest of them."""
     out = run_vjplab("measure", "--function", "examples.my_stencil:make", "--dimension", "100",
-                     "--locality", "2", "--repeats", "3")
+                     "--locality", "2", "--repeats", "3", VJPLAB_CPU_AFFINITY="0")
     assert out.returncode == 0, out.stderr[-3000:]
+    # pinned before CALLABLE starts JAX's backends (else: a warning, and not pinned)
+    assert "pinned to CPU 0" in out.stdout and "not pinned" not in out.stderr, out.stderr
     assert "user function examples.my_stencil:make N=100 k=2 float32" in out.stdout
     assert "compared with the fastest automatic strategy" in out.stdout.splitlines()[0]
     rows = table_rows(out.stdout)

@@ -466,6 +466,12 @@ def measure_command(args: argparse.Namespace) -> int:
         if args.function is not None:
             from vjplab.user_function import register_user_function
 
+            if args.processes == 1:  # this process measures: pin before CALLABLE starts JAX
+                from vjplab.allocator import settle_in_process
+                from vjplab.cpu_affinity import pin_for_timing
+
+                settle_in_process()
+                pin_for_timing()
             family, dimension, dtype = register_user_function(args.function, args.dimension,
                                                               args.locality, args.dtype)
             title = f"user function {family} N={dimension} k={args.locality} {dtype}"
