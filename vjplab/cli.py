@@ -3,7 +3,8 @@
 Commands:
   bench     benchmark this environment with asv, save results, publish the dashboard
   measure   steady-state reference latency, device time, compile time and XLA statistics of
-            one family and strategy (to check asv's numbers against)
+            one family (or your own function: --function MODULE:CALLABLE) and strategy (to
+            check asv's numbers against, or to compare strategies on your function)
   record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
   history   series over JAX versions from asv's results, flagged steps, report + plots
   bisect    narrow a flagged step between two releases down to its first slower JAX release
@@ -53,12 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output-dir", type=Path,
                        help="put results, html and the derived config here instead of .asv/")
 
-    measure = sub.add_parser("measure", help="reference timings of one family and strategy")
-    measure.add_argument("family")
-    measure.add_argument("strategy", help="a strategy name, several joined by commas, or 'all'")
+    measure = sub.add_parser(
+        "measure", help="reference timings of one family (or your own function) and strategy",
+        usage="%(prog)s (FAMILY STRATEGY | --function MODULE:CALLABLE [STRATEGY]) --dimension N "
+              "--locality K [options]")
+    measure.add_argument("family", nargs="?", metavar="FAMILY",
+                         help="a registered family (`vjplab list`); leave it out with --function")
+    measure.add_argument("strategy", nargs="?", metavar="STRATEGY",
+                         help="a strategy name, several joined by commas, or 'all' (the "
+                              "default with --function)")
+    measure.add_argument("--function", metavar="MODULE:CALLABLE",
+                         help="measure your own function instead of a family: CALLABLE(N, k) "
+                              "returns (f, x, cotangent), no adjoint needed (e.g. "
+                              "examples.my_stencil:make; contract: vjplab/user_function.py)")
     measure.add_argument("--dimension", type=int, required=True, help="input size N")
     measure.add_argument("--locality", type=int, required=True, help="stencil radius k")
-    measure.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    measure.add_argument("--dtype", help="float32 (default) or float64; with --function, "
+                                         "x's dtype (float64 needs --dtype float64)")
     measure.add_argument("--repeats", type=int, default=15,
                          help="repeats of the continuous loop (median reported)")
     measure.add_argument("--processes", type=int, default=1,
@@ -256,8 +268,17 @@ def main(argv: list[str] | None = None) -> int:
         return reference_command(args)
     elif args.command == "list":
         import vjplab
+        from vjplab import catalog
 
-        print("families:  " + ", ".join(vjplab.families()))
+        try:
+            families, plugins = vjplab.families(), catalog.plugin_family_names()
+        except ValueError as exc:  # a plugin's entry point takes a built-in name
+            print(f"vjplab list: {exc}", file=sys.stderr)
+            return 2
+        print("families:  " + ", ".join(families))
+        if plugins:
+            print(f"  from other packages ({catalog.FAMILY_ENTRY_POINT_GROUP} entry points): "
+                  + ", ".join(plugins))
         print("strategies: " + ", ".join(vjplab.strategies()))
     return 0
 
@@ -414,35 +435,73 @@ def measure_command(args: argparse.Namespace) -> int:
 
     import vjplab
     from vjplab.cpu_affinity import describe_pinning, requested_cpus
-    from vjplab.measure import report
-    from vjplab.problems import check_dtype
 
-    if args.dtype == "float64":
+    try:  # imports the families: a broken or clashing plugin family is a ValueError
+        from vjplab.measure import report
+        from vjplab.problems import check_dtype
+    except ValueError as exc:
+        print(f"vjplab measure: {exc}", file=sys.stderr)
+        return 2
+    family, strategy = args.family, args.strategy
+    if args.function is not None:
+        if strategy is not None:
+            print(f"vjplab measure: FAMILY and --function are mutually exclusive (got FAMILY "
+                  f"{family!r}, STRATEGY {strategy!r} and --function {args.function!r}); with "
+                  f"--function give at most STRATEGY", file=sys.stderr)
+            return 2
+        family, strategy = None, family or "all"
+    elif family is None or strategy is None:
+        print("vjplab measure: give FAMILY and STRATEGY (`vjplab list` names them), or "
+              "--function MODULE:CALLABLE [STRATEGY]", file=sys.stderr)
+        return 2
+    dtype = args.dtype or "float32"
+    if dtype == "float64":
         import jax
 
         jax.config.update("jax_enable_x64", True)
-    names = vjplab.strategies() if args.strategy == "all" else args.strategy.split(",")
-    title = f"{args.family} N={args.dimension} k={args.locality} {args.dtype}"
+    names = vjplab.strategies() if strategy == "all" else strategy.split(",")
+    dimension = args.dimension
     try:
-        check_dtype(args.dtype)  # an unknown dtype is an error, not a skip
-        report.check_names(args.family, names)
+        check_dtype(dtype)  # an unknown dtype is an error, not a skip
+        if args.function is not None:
+            from vjplab.user_function import register_user_function
+
+            if args.processes == 1:  # this process measures: pin before CALLABLE starts JAX
+                from vjplab.allocator import settle_in_process
+                from vjplab.cpu_affinity import pin_for_timing
+
+                settle_in_process()
+                pin_for_timing()
+            family, dimension, dtype = register_user_function(args.function, args.dimension,
+                                                              args.locality, args.dtype)
+            title = f"user function {family} N={dimension} k={args.locality} {dtype}"
+            if "exact" in names:
+                title += (" (no hand-written adjoint: exact is skipped; latencies are compared "
+                          "with the fastest automatic strategy)")
+        else:
+            title = f"{family} N={dimension} k={args.locality} {dtype}"
+        report.check_names(family, names)
         # Checks the setting; measure_rows pins the measuring process (here or in each child).
         title += f", {describe_pinning(requested_cpus())}"
         if args.processes > 1:
-            forwarded = [args.family, ",".join(names), "--dimension", str(args.dimension),
-                         "--locality", str(args.locality), "--dtype", args.dtype,
+            what = [family] if args.function is None else ["--function", args.function]
+            forwarded = [*what, ",".join(names), "--dimension", str(args.dimension),
+                         "--locality", str(args.locality), "--dtype", dtype,
                          "--repeats", str(args.repeats)]
             if not args.json:
                 print(title + f", medians over {args.processes} processes", flush=True)
             rows = report.measure_in_processes(forwarded, args.processes, sys.stderr)
         elif args.json:
-            rows = report.measure_rows(args.family, names, args.dimension, args.locality,
-                                       args.dtype, args.repeats)
+            rows = report.measure_rows(family, names, dimension, args.locality, dtype,
+                                       args.repeats)
         else:
             print(title, flush=True)
             print(report.HEADER + "\n" + "-" * len(report.HEADER), flush=True)
-            report.measure_rows(args.family, names, args.dimension, args.locality, args.dtype,
-                                args.repeats, progress=sys.stdout)
+            rows = report.measure_rows(family, names, dimension, args.locality, dtype,
+                                       args.repeats, progress=sys.stdout)
+            comparison = report.comparison_line(rows)
+            if comparison:
+                print(comparison)
             return 0
     except ValueError as exc:
         print(f"vjplab measure: {exc}", file=sys.stderr)
@@ -453,6 +512,9 @@ def measure_command(args: argparse.Namespace) -> int:
         print(report.HEADER + "\n" + "-" * len(report.HEADER))
         for row in rows:
             print(report.format_row(row))
+        comparison = report.comparison_line(rows)
+        if comparison:
+            print(comparison)
     return 0
 
 

@@ -92,6 +92,34 @@ def format_row(row: dict) -> str:
             f"{format_count(row['xla_memory_bytes'], 'B'):>9}")
 
 
+def format_ratio(ratio: float) -> str:
+    """3 significant digits at most: 1.02x, 23.9x, 978x."""
+    return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.1f}x" if ratio >= 10 else f"{ratio:.2f}x"
+
+
+def comparison_line(rows: list[dict]) -> str | None:
+    """The strategies' latencies as ratios, the table's last line (None: fewer than two
+    strategies measured): against ``exact`` (the hand-written adjoint) when it was measured,
+    else against the fastest strategy measured (a user function, a family without an
+    adjoint, or ``exact`` not asked for), fastest first."""
+    measured = [row for row in rows if "skipped" not in row]
+    if len(measured) < 2:
+        return None
+    reference = next((row for row in measured if row["strategy"] == "exact"), None)
+    if reference is not None:
+        label = "exact (the hand-written adjoint)"
+    else:
+        reference = min(measured, key=lambda row: row["latency"])
+        skipped = next((row for row in rows if row["strategy"] == "exact"), None)
+        label = (f"the fastest automatic strategy, {reference['strategy']}"
+                 + (" (no hand-written adjoint)" if skipped is not None else ""))
+    others = sorted((row for row in measured if row is not reference),
+                    key=lambda row: row["latency"])
+    ratios = ", ".join(f"{row['strategy']} {format_ratio(row['latency'] / reference['latency'])}"
+                       for row in others)
+    return f"latency against {label}: {ratios}"
+
+
 def combine_processes(runs: list[list[dict]]) -> list[dict]:
     """Median over processes of each number; the spread becomes the range of the per-process
     latency medians (a process can settle in a slower steady state than another)."""
