@@ -182,6 +182,9 @@ def disagreements(kept: dict, other: dict) -> list[str]:
                     if va != vb:
                         out.append(f"{name}: values of {pname} differ ({_short(vb)}; kept: "
                                    f"{_short(va)})")
+            elif key == "version":  # a sha256 of the benchmark's code: its start names it
+                out.append(f"{name}: version differs ({str(b.get(key))[:12]}; kept: "
+                           f"{str(a.get(key))[:12]}): its code changed")
             else:
                 out.append(f"{name}: {key} differs ({_short(b.get(key))}; kept: "
                            f"{_short(a.get(key))})")
