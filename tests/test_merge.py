@@ -115,7 +115,7 @@ def test_a_differing_file_refuses_the_whole_merge_and_writes_nothing(tmp_path):
     results_file = next((into / "m1").glob("aaaa1111-*.json"))
     assert f"{results_file}: exists and differs from " \
            f"{rerun / 'results' / 'm1' / results_file.name}" in message
-    assert "refusing to merge: 1 conflicting file(s)" in message and "nothing was copied" in message
+    assert "refusing to merge: 1 file(s) would differ" in message and "nothing was copied" in message
     assert snapshot(tmp_path / "merged") == before  # m2, although clean, was not copied either
     assert not (into / "m2").exists()
 
@@ -126,7 +126,8 @@ def test_a_machine_json_of_the_same_name_that_differs_is_a_conflict(tmp_path, ca
     into = tmp_path / "merged" / "results"
     assert main(["merge", str(one), str(two), "--into", str(into)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("vjplab merge: refusing to merge: 1 conflicting file(s)")
+    assert err.startswith("vjplab merge: refusing to merge: 1 file(s) would differ from what is "
+                          "at their destination; nothing was copied")
     assert (f"{into / 'ci-runner' / 'machine.json'}: "
             f"{two / 'results' / 'ci-runner' / 'machine.json'} differs from "
             f"{one / 'results' / 'ci-runner' / 'machine.json'} (both merged here)") in err

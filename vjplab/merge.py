@@ -203,6 +203,18 @@ def settings_differences(kept: dict, other: dict) -> list[str]:
     return [key if n == 1 else f"{key} of {n} benchmarks" for key, n in sorted(counts.items())]
 
 
+def shown(path: Path) -> str:
+    """``path`` for the terminal: relative to the working directory when it is under it
+    (the fingerprints' paths are resolved, the others as given)."""
+    path = Path(path)
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            pass
+    return str(path)
+
+
 def _short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -291,13 +303,13 @@ def plan_merge(sources: list[Path], into: Path) -> MergePlan:
                     if filecmp.cmp(there, path, shallow=False):
                         merge.identical.append(copy)
                     else:
-                        conflicts.append((dest, f"{path} differs from {there} (both merged "
-                                                f"here)"))
+                        conflicts.append((dest, f"{shown(path)} differs from {shown(there)} "
+                                                f"(both merged here)"))
                 elif dest.exists() or dest.is_symlink():
                     if dest.is_file() and filecmp.cmp(dest, path, shallow=False):
                         merge.identical.append(copy)
                     else:
-                        conflicts.append((dest, f"exists and differs from {path}"))
+                        conflicts.append((dest, f"exists and differs from {shown(path)}"))
                 else:
                     planned[dest] = path
                     merge.copies.append(copy)
@@ -307,10 +319,10 @@ def plan_merge(sources: list[Path], into: Path) -> MergePlan:
         if any(dest.name == MACHINE for dest, _ in conflicts):
             hint = (f"\na {MACHINE} that differs is another machine under the same name: run "
                     f"it with another --machine, or merge it into another RESULTS")
-        raise MergeConflict(f"refusing to merge: {len(conflicts)} conflicting file(s), whose "
-                            f"content differs from what is at its destination; nothing was "
-                            f"copied:\n"
-                            + "\n".join(f"  {dest}: {why}" for dest, why in conflicts) + hint)
+        raise MergeConflict(f"refusing to merge: {len(conflicts)} file(s) would differ from "
+                            f"what is at their destination; nothing was copied:\n"
+                            + "\n".join(f"  {shown(dest)}: {why}" for dest, why in conflicts)
+                            + hint)
     return MergePlan(results, srcs, benchmarks_copy, notes, machines, left_out)
 
 
@@ -352,7 +364,7 @@ def summary(plan: MergePlan, dry_run: bool = False) -> str:
     """What was merged, per machine and SRC: files copied by kind, sidecars carried, files
     skipped as identical; then what was left out and the totals."""
     copied = "would copy" if dry_run else "copied"
-    lines = [f"into {plan.results} (fingerprints: {plan.fingerprints})",
+    lines = [f"into {shown(plan.results)} (fingerprints: {shown(plan.fingerprints)})",
              f"{BENCHMARKS}: " + "; ".join(plan.benchmarks_notes)]
     asv_kinds, sidecar_kinds = KINDS[:2] + KINDS[4:], KINDS[2:4]
     for m in plan.machines:
@@ -366,7 +378,7 @@ def summary(plan: MergePlan, dry_run: bool = False) -> str:
                      + (f" ({_counted(m.identical, KINDS)})" if m.identical else ""))
         lines.append(f"machine {m.machine} from {m.source.given}: " + "; ".join(parts))
     for path in plan.left_out:
-        lines.append(f"left out: {path} (not a machine's results or fingerprints)")
+        lines.append(f"left out: {shown(path)} (not a machine's results or fingerprints)")
     total = plan.copies
     skipped = sum(len(m.identical) for m in plan.machines)
     lines.append(f"{'dry run: ' if dry_run else ''}{len({m.machine for m in plan.machines})} "
