@@ -115,7 +115,8 @@ def test_a_differing_file_refuses_the_whole_merge_and_writes_nothing(tmp_path):
     results_file = next((into / "m1").glob("aaaa1111-*.json"))
     assert f"{results_file}: exists and differs from " \
            f"{rerun / 'results' / 'm1' / results_file.name}" in message
-    assert "refusing to merge: 1 file(s) would differ" in message and "nothing was copied" in message
+    assert "refusing to merge: 1 file(s) would differ" in message
+    assert "nothing was copied" in message
     assert snapshot(tmp_path / "merged") == before  # m2, although clean, was not copied either
     assert not (into / "m2").exists()
 
@@ -222,6 +223,35 @@ def test_dry_run_copies_nothing(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "machine m1 from" in printed and "would copy 5 file(s)" in printed
     assert not (tmp_path / "merged").exists()
+
+
+def test_a_failed_copy_leaves_complete_files_and_merging_again_copies_the_rest(
+        tmp_path, monkeypatch, capsys):
+    import shutil
+
+    out = bench_output(tmp_path / "out", "m1")
+    into = tmp_path / "merged" / "results"
+    real, calls = shutil.copyfileobj, []
+
+    def disk_full_on_the_third(src, dst):
+        calls.append(src.name)
+        if len(calls) == 3:
+            dst.write(b"partial")
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full_on_the_third)
+    assert main(["merge", str(out), "--into", str(into)]) == 1
+    assert "copying failed ([Errno 28] No space left on device)" in capsys.readouterr().err
+    written = files_under(tmp_path / "merged")
+    assert len(written) == 2  # benchmarks.json and one more, complete; not the partial third
+    source = {**{f"results/{k}": v for k, v in files_under(out / "results").items()},
+              **{f"fingerprints/{k}": v for k, v in files_under(out / "fingerprints").items()}}
+    assert all(source[name] == data for name, data in written.items())
+    monkeypatch.setattr(shutil, "copyfileobj", real)
+    plan = merge_results([out], into)
+    assert len(plan.copies) == 4 and len(plan.machines[0].identical) == 1
+    assert files_under(tmp_path / "merged") == source
 
 
 # --- end to end: two real runs under two machine names, merged, published together ---------
