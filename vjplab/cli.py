@@ -12,6 +12,8 @@ Commands:
   compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
   publish   asv publish of existing results + vjplab's pages, third-party files served locally
   assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
+  merge     asv results directories of several jobs or machines into one (with vjplab's
+            run manifests and fingerprints); never overwrites or deletes
   reference import a recorded machine's results into results/reference/ (the reference
             machine's history that ships with vjplab)
   list      the registered families and strategies
@@ -161,6 +163,25 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--fail-on-regression", action="store_true",
                          help="exit 1 when any pair is a regression (B worse than A)")
 
+    merge = sub.add_parser(
+        "merge", help="merge asv results directories (several jobs or machines) into one",
+        description="Copy every machine's files (asv's machine.json and results, vjplab's run "
+                    "manifests) of each SRC into RESULTS, and its program fingerprints into "
+                    "RESULTS/../fingerprints/ (where vjplab looks for them). Every "
+                    "benchmarks.json must agree (the same suite: benchmark names, params, "
+                    "versions). Identical files are skipped; a file whose content differs "
+                    "(machine.json included) refuses the whole merge, naming each, before "
+                    "anything is copied. Nothing is overwritten or deleted.")
+    merge.add_argument("sources", nargs="+", type=Path, metavar="SRC",
+                       help="an asv results directory (holding benchmarks.json) or an "
+                            "--output-dir of `vjplab bench`/`record` (results/, fingerprints/)")
+    merge.add_argument("--into", type=Path, required=True, metavar="RESULTS",
+                       help="the results directory to merge into (new, or an existing one; an "
+                            "output directory holding results/ also works); fingerprints go "
+                            "to its sibling fingerprints/")
+    merge.add_argument("--dry-run", action="store_true",
+                       help="check and print what would be merged; copy nothing")
+
     add_dashboard_parsers(sub)
     report = sub.add_parser("report", help="this run's report page from asv's results")
     report.add_argument("--results-dir", type=Path, help="default: from asv.conf.json")
@@ -254,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         return bisect_command(args)
     elif args.command == "compare":
         return compare_command(args)
+    elif args.command == "merge":
+        return merge_command(args)
     elif args.command == "publish":
         from vjplab.dashboard.command import publish_command
 
@@ -346,6 +369,30 @@ def history_command(args: argparse.Namespace) -> int:
     if args.fail_on_regression and yours:
         print(f"{len(yours)} regression(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    """``vjplab merge``: vjplab.merge. 2: a refusal (nothing copied); 1: a copy failed."""
+    from vjplab.merge import carry_out, plan_merge, summary
+
+    try:
+        plan = plan_merge(args.sources, args.into)
+    except ValueError as exc:  # not a results directory, other suites, conflicting files
+        print(f"vjplab merge: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an unreadable SRC
+        print(f"vjplab merge: {exc}; nothing was copied", file=sys.stderr)
+        return 2
+    if not args.dry_run:
+        try:
+            carry_out(plan)
+        except OSError as exc:  # what was copied is complete; rerunning merges the rest
+            print(f"vjplab merge: copying failed ({exc}); the files copied so far are "
+                  f"complete and nothing was overwritten: merge again to copy the rest",
+                  file=sys.stderr)
+            return 1
+    print(summary(plan, dry_run=args.dry_run))
     return 0
 
 
