@@ -134,27 +134,30 @@ def test_workflow_passes_the_linter_and_a_broken_copy_fails_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_chain_runs_locally_on_two_machines(tmp_path):
-    """record_shard.sh on two machine names (the tiny grid, two releases), then merge.sh,
+def test_the_chain_runs_locally_on_two_machines(tmp_path, recorded_history):
+    """record_shard.sh of one machine (the tiny grid, two releases), merged with a second
+    machine's `vjplab record` of the same grid and releases (the session's recorded_history,
+    tests/conftest.py: the command record_shard.sh wraps; reusing it saves CI ~70 s), then
     publish.sh and report.sh: one dashboard and one history page over both machines."""
-    releases = ",".join(RECORDED_RELEASES)
-    shards = []
-    for machine in ("wf-one", "wf-two"):
-        shards.append(tmp_path / machine)
-        out = script("record_shard.sh", "tiny", machine, str(shards[-1]),
-                     env={"VJPLAB_RELEASES": releases}, timeout=1800)
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-        assert "recorded 2 of 2 JAX versions" in out.stdout
-        assert not (shards[-1] / "html").exists()  # the record jobs do not publish
+    shard = tmp_path / "wf-shard"
+    out = script("record_shard.sh", "tiny", "wf-shard", str(shard),
+                 env={"VJPLAB_RELEASES": ",".join(RECORDED_RELEASES)}, timeout=1800)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert f"releases {','.join(RECORDED_RELEASES)}" in out.stdout
+    assert "recorded 2 of 2 JAX versions" in out.stdout
+    assert not (shard / "html").exists()  # the record jobs do not publish
     site = tmp_path / "site"
-    for name, args in (("merge.sh", [str(site), *map(str, shards)]), ("publish.sh", [str(site)]),
-                       ("report.sh", [str(site)])):
+    for name, args in (("merge.sh", [str(site), str(shard), str(recorded_history)]),
+                       ("publish.sh", [str(site)]), ("report.sh", [str(site)])):
         out = script(name, *args, timeout=600)
         assert out.returncode == 0, (name, out.stdout[-3000:], out.stderr[-3000:])
+    machines = {"wf-shard", "e2e-machine"}
+    assert {p.name for p in (site / "fingerprints").iterdir()} == machines
     index = json.loads((site / "html" / "index.json").read_text())
-    assert set(index["machines"]) == {"wf-one", "wf-two"}
+    assert set(index["machines"]) == machines
     page = (site / "html" / "vjplab-history.html").read_text()
     assert all(release in page for release in RECORDED_RELEASES)
     assert "vjplab-history.html" in (site / "html" / "index.html").read_text()
-    assert f"JAX versions: {RECORDED_RELEASES[0]}, {RECORDED_RELEASES[1]}; machines: wf-one, " \
-           f"wf-two" in out.stdout
+    old, new = RECORDED_RELEASES
+    assert f"JAX versions: {old}, {new}; machines: e2e-machine, wf-shard" in out.stdout
+    assert (site / "history.md").is_file()
