@@ -182,7 +182,7 @@ def test_table_cells_equal_the_results_json(report):
     checked = 0
     for combo, cells in rows.items():
         for column, benchmark, fmt in ((1, LATENCY, format_seconds), (3, DEVICE, format_seconds),
-                                       (5, MEMORY, lambda v: format_count(v, "B"))):
+                                       (6, MEMORY, lambda v: format_count(v, "B"))):
             attrs, text = cells[column]
             value = values[benchmark][combo]
             if value is None:
