@@ -38,13 +38,15 @@ def test_copy_kernel_bandwidth_is_positive_and_reproducible():
 
 @pytest.fixture(scope="module")
 def measured():
-    """One real metrics entry: roll_cubic exact, N = 1e5, k = 1, float32."""
+    """One real metrics entry: roll_cubic jax_vjp, N = 1e5, k = 1, float32 (not the fused
+    hand-written adjoint: at N = 1e5 its 1.2 MB stay in cache and it can beat the copy kernel's
+    out-of-cache bandwidth, ~1.15x on the project's CPU)."""
     from vjplab.grid import Sweep
     from vjplab.measure.sweep import measure_combinations
 
-    combo = ("roll_cubic", "exact", 100_000, 1, "float32")
+    combo = ("roll_cubic", "jax_vjp", 100_000, 1, "float32")
     sweep = Sweep(dimensions=(100_000,), large_dimensions=(), localities=(1,), families=("roll_cubic",),
-                  strategies=("exact",))
+                  strategies=("jax_vjp",))
     return combo, measure_combinations([combo], sweep)
 
 

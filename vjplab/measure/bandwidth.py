@@ -43,7 +43,9 @@ import numpy as np
 STREAM_MIN_BYTES = 64 * 2**20
 STREAM_PROBLEM_FACTOR = 4
 #: loop runs (samples) of the copy kernel; the median is the stream bandwidth
-STREAM_SAMPLES = 5
+STREAM_SAMPLES = 3
+#: copy iterations per loop run, at least (the output buffer is reused, see stream_bandwidth)
+STREAM_ITERATIONS = 4
 #: the unit of the stored bandwidths: GB/s
 GB = 1e9
 
@@ -68,14 +70,14 @@ def stream_array_bytes(largest_minimal_bytes: int = 0) -> int:
 
 
 def _copy_iterations(moved: int) -> int:
-    """R of the copy loop: the device-time loop's work budget over the bytes of one copy,
-    at least MIN_ITERATIONS (the loop's output buffer is allocated once per run)."""
+    """R of the copy loop: half the device-time loop's work budget over the bytes of one copy
+    (a copy is pure traffic, ~1 s per 1e10 bytes on one CPU core), at least STREAM_ITERATIONS."""
     import jax
 
-    from vjplab.measure.timing import ACCELERATOR_WORK_FACTOR, LOOP_WORK, MIN_ITERATIONS
+    from vjplab.measure.timing import ACCELERATOR_WORK_FACTOR, LOOP_WORK
 
-    budget = LOOP_WORK * (1 if jax.default_backend() == "cpu" else ACCELERATOR_WORK_FACTOR)
-    return max(MIN_ITERATIONS, min(1000, int(budget / moved)))
+    budget = LOOP_WORK * (1 if jax.default_backend() == "cpu" else ACCELERATOR_WORK_FACTOR) / 2
+    return max(STREAM_ITERATIONS, min(1000, int(budget / moved)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,20 +100,23 @@ def stream_bandwidth(dtype: str, nbytes: int = STREAM_MIN_BYTES,
     iterations = _copy_iterations(moved)
 
     def body(_, state):
-        a, s = compat.optimization_barrier(state[:2])
+        a, s, _ = state
+        a, s = compat.optimization_barrier((a, s))
         return (a, s, a + s)
 
-    @jax.jit
-    def loop(a, s):
-        return jax.lax.fori_loop(0, iterations, body, (a, s, jnp.zeros_like(a)))[2]
+    # ``out`` is donated and handed back: every run writes into the same, already touched
+    # buffer (a fresh one per run would add the page faults of a new mapping to the timing).
+    @functools.partial(jax.jit, donate_argnums=2)
+    def loop(a, s, out):
+        return jax.lax.fori_loop(0, iterations, body, (a, s, out))[2]
 
     a = jnp.ones(count, dtype=resolved)
     s = jnp.zeros((), dtype=resolved)
-    loop(a, s).block_until_ready()  # compile and warm outside the timing
+    out = loop(a, s, jnp.zeros_like(a)).block_until_ready()  # compile, warm outside the timing
     seconds = []
     for _ in range(samples):
         start = time.perf_counter()
-        loop(a, s).block_until_ready()
+        out = loop(a, s, out).block_until_ready()
         seconds.append((time.perf_counter() - start) / iterations)
     return moved / statistics.median(seconds)
 
