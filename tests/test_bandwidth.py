@@ -128,3 +128,17 @@ def test_report_shows_bandwidth_and_share_of_the_copy_kernel(tmp_path):
     first = next(r for r in record if (r["family"], r["strategy"], r["dimension"],
                                        r["locality"]) == tuple(combos[0]))
     assert first["achieved_bandwidth_gb_s"] == 12.3 and first["bandwidth_fraction"] == 0.45
+
+
+def test_measure_command_shows_the_bandwidth_column(capsys):
+    from vjplab.cli import main
+
+    assert main(["measure", "roll_cubic", "exact", "--dimension", "2000", "--locality", "1",
+                 "--repeats", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.startswith("strategy"))
+    row = next(line for line in lines if line.startswith("exact"))
+    assert "bandwidth (% copy)" in header
+    start = header.index("device time") + len("device time")
+    cell = row[start:start + 20].strip()
+    assert cell.endswith("%)") and " GB/s (" in cell, row
