@@ -142,3 +142,14 @@ def test_measure_command_shows_the_bandwidth_column(capsys):
     start = header.index("device time") + len("device time")
     cell = row[start:start + 20].strip()
     assert cell.endswith("%)") and " GB/s (" in cell, row
+
+
+def test_the_larger_bandwidth_drop_sorts_first():
+    from vjplab.history.steps import Step, Verdict, worst_first
+
+    def step(before, after):
+        return Step("vm", "bench_metrics.AchievedBandwidth.track_achieved_bandwidth", (),
+                    "0.1", "0.2", before, after, Verdict.REGRESSION)
+
+    mild, severe = step(10.0, 8.0), step(10.0, 4.0)
+    assert worst_first([mild, severe]) == [severe, mild]

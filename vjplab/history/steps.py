@@ -275,12 +275,16 @@ def missing_points(series: Mapping[SeriesKey, Mapping[str, Measurement]]
 
 
 def worst_first(all_steps: list) -> list:
-    """Regressions (largest ratio first), then improvements (largest gain first), then the rest.
+    """Regressions (largest ratio first; for a higher-is-better kind the largest drop), then
+    improvements (largest gain first), then the rest.
     Sorts anything with ``verdict`` and ``ratio`` (steps, compare's pairs)."""
     order = {Verdict.REGRESSION: 0, Verdict.IMPROVEMENT: 1, Verdict.NO_CHANGE: 2}
 
     def key(step: Step):
         r = step.ratio
+        benchmark = getattr(step, "benchmark", None)
+        if benchmark is not None and rule_for(benchmark).higher_is_better:
+            r = 1 / r if r else float("inf")  # a bandwidth: the larger drop is the worse
         return (order[step.verdict], -r if step.verdict != Verdict.IMPROVEMENT else r)
 
     return sorted(all_steps, key=key)
