@@ -11,6 +11,7 @@ from typing import TextIO
 
 from vjplab.allocator import settle_in_process, timing_environ
 from vjplab.cpu_affinity import pin_for_timing
+from vjplab.measure.bandwidth import GB, minimal_bytes, stream_array_bytes, stream_bandwidth
 from vjplab.measure.timing import device_time, empty_call_latency, reference_latency
 from vjplab.measure.xla import compile_time, xla_stats
 from vjplab.prepared import Infeasible, prepare
@@ -45,7 +46,7 @@ def check_names(family: str, strategies: list[str]) -> None:
 
 
 HEADER = (f"{'strategy':<20} {'latency (median)':>17} {'IQR / process range':>21} "
-          f"{'device time':>12} {'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
+          f"{'device time':>12} {'bandwidth (% copy)':>19} {'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
 
 
 def measure_rows(family: str, strategies: list[str], dimension: int, locality: int,
@@ -69,11 +70,15 @@ def measure_rows(family: str, strategies: list[str], dimension: int, locality: i
             continue
         latency = reference_latency(prepared, repeats=repeats)
         stats = xla_stats(prepared)
+        seconds = device_time(prepared).median
+        floor = minimal_bytes(prepared.problem)  # vjplab.measure.bandwidth: a floor
+        stream = stream_bandwidth(dtype, stream_array_bytes(floor))  # once per process
         rows.append(dict(
             strategy=strategy, dimension=prepared.problem.dimension, latency=latency.median,
             spread_low=latency.q25, spread_high=latency.q75,
             empty_call=empty_call_latency(prepared, repeats=repeats).median,
-            device_time=device_time(prepared).median,
+            device_time=seconds, achieved_bandwidth=floor / seconds / GB,
+            bandwidth_fraction=floor / seconds / stream,
             compile_seconds=compile_time(prepared).median,
             flops=stats.flops, bytes_accessed=stats.bytes_accessed,
             xla_memory_bytes=stats.memory_bytes))
@@ -87,9 +92,17 @@ def format_row(row: dict) -> str:
         return f"{row['strategy']:<20} skipped: {row['skipped']}"
     spread = f"{format_seconds(row['spread_low'])}..{format_seconds(row['spread_high'])}"
     return (f"{row['strategy']:<20} {format_seconds(row['latency']):>17} {spread:>21} "
-            f"{format_seconds(row['device_time']):>12} {format_seconds(row['compile_seconds']):>9} "
+            f"{format_seconds(row['device_time']):>12} {format_bandwidth(row):>19} "
+            f"{format_seconds(row['compile_seconds']):>9} "
             f"{format_count(row['flops']):>9} {format_count(row['bytes_accessed'], 'B'):>9} "
             f"{format_count(row['xla_memory_bytes'], 'B'):>9}")
+
+
+def format_bandwidth(row: dict) -> str:
+    """``12.3 GB/s (45%)``: minimal bytes / device time, and that over the copy kernel's."""
+    if row.get("achieved_bandwidth") is None:
+        return "-"
+    return f"{row['achieved_bandwidth']:.3g} GB/s ({100 * row['bandwidth_fraction']:.0f}%)"
 
 
 def format_ratio(ratio: float) -> str:
