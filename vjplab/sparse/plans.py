@@ -114,7 +114,10 @@ def _shape(problem: "Problem") -> tuple[int, int]:
 def _asdex_plan(problem: "Problem") -> SparsePlan:
     import asdex
 
-    colouring = asdex.jacobian_coloring(problem.f, problem.x, mode="fwd")
+    try:
+        colouring = asdex.jacobian_coloring(problem.f, problem.x, mode="fwd")
+    except NotImplementedError as exc:  # a primitive asdex's detection has no rule for
+        raise Infeasible(f"asdex cannot detect the pattern of {problem.family}: {exc}") from exc
     return SparsePlan(library="asdex", colours=int(colouring.num_colors),
                       nnz=int(colouring.sparsity.nnz), shape=_shape(problem),
                       jacobian=asdex.jacobian_from_coloring(problem.f, colouring),
