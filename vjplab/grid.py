@@ -35,6 +35,14 @@ strategy at N = 1e3 and the default grid's largest N (1e6), k = 1 and 4, dense s
 at N = 1e5, k = 4; sized for 8 JAX
 releases in about 45 minutes on this 2-core machine.
 
+**Sparse strategies** (``catalog.SPARSE_STRATEGIES``: asdex / sparsejac colour J, vjplab.sparse)
+build their colouring in slow Python once per pattern. A sweep runs them only at its
+``sparse_dimensions`` (none on ``default``, every N on ``full``, where past the practical
+colouring limit they skip with the reason), never on scalar losses. A grid's third sweep,
+``sparse``, measures their three phases and colour counts (benchmarks/bench_sparse.py): on
+``default`` N = 1e3 and 1e4 at k = 1 and 4, every vector-map family; on ``full`` N = 1e2 .. 1e6,
+k = 1, 4, 16, float32 and float64; on ``smoke`` roll_cubic at N = 100; none on the others.
+
 Program fingerprints (benchmarks/bench_program.py, vjplab.measure.fingerprints): every grid
 compiles each combination of its latency and metrics sweeps once more (never run) and keeps the
 optimized HLO's hash and text in a sidecar beside the results; the nine ``track_hlo_*`` op
@@ -124,6 +132,9 @@ class Sweep:
     #: Where other packages' families run (None: not in this sweep); only when ``families``
     #: is None (every registered family).
     plugins: PluginScope | None = None
+    #: The dimensions at which this sweep runs the sparse strategies (catalog.
+    #: SPARSE_STRATEGIES; none by default): building their colouring is slow Python.
+    sparse_dimensions: tuple[int, ...] = ()
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -178,6 +189,15 @@ class Sweep:
             outside = self.plugins.reason_outside(family, dimension)
             if outside:
                 return outside
+        if strategy in catalog.SPARSE_STRATEGIES:
+            if family in catalog.SCALAR_LOSS_FAMILIES:
+                return (f"{family} is a scalar loss (one dense 1 x N row, nothing to colour): "
+                        f"sparse strategies leave it out")
+            if dimension not in self.sparse_dimensions:
+                where = (f"only at dimensions {', '.join(map(str, self.sparse_dimensions))}"
+                         if self.sparse_dimensions else "in the sparse phases only "
+                         "(benchmarks/bench_sparse.py)")
+                return f"{strategy} colours in Python; this grid runs it {where}"
         if strategy in catalog.DENSE_STRATEGIES and dimension not in self.dimensions:
             return (f"{strategy} forms the dense Jacobian; this grid runs it only at dimensions "
                     f"{', '.join(map(str, self.dimensions))}")
@@ -186,8 +206,30 @@ class Sweep:
         return None
 
 
-#: The two sweeps of a grid: the latency benchmark's and the metric/peak-memory benchmarks'.
+#: The two sweeps of a grid over every strategy: the latency benchmark's and the
+#: metric/peak-memory benchmarks'.
 SWEEP_KINDS = ("latency", "metrics")
+
+#: The third sweep, over the sparse strategies only: their three phases (pattern + colouring,
+#: J at a new x, J^T c at a new cotangent) and colour counts, benchmarks/bench_sparse.py.
+SPARSE_KIND = "sparse"
+
+#: The families a sparse sweep measures: every vector map (scalar losses have a dense row).
+VECTOR_FAMILIES = tuple(f for f in catalog.family_names()
+                        if f not in catalog.SCALAR_LOSS_FAMILIES)
+
+
+def sparse_sweep(dimensions: tuple[int, ...], localities: tuple[int, ...],
+                 families: tuple[str, ...] = VECTOR_FAMILIES,
+                 float64: Float64Scope | None = None) -> Sweep:
+    """A sweep of the sparse strategies' phases over ``families`` (vector maps)."""
+    return Sweep(dimensions=dimensions, large_dimensions=(), localities=localities,
+                 families=families, strategies=tuple(sorted(catalog.SPARSE_STRATEGIES)),
+                 float64=float64, sparse_dimensions=dimensions)
+
+
+#: A grid without sparse phases.
+NO_SPARSE = sparse_sweep((), ())
 
 
 @dataclass(frozen=True)
@@ -197,6 +239,8 @@ class Grid:
     metrics: Sweep
     #: asv rounds of ``time_vjp`` (processes per parameter set, pooled; benchmarks/common.py)
     latency_rounds: int = 3
+    #: The sparse strategies' phases (benchmarks/bench_sparse.py); none by default.
+    sparse: Sweep = NO_SPARSE
 
     def restricted_to(self, families: Iterable[str]) -> "Grid":
         """This grid with only ``families`` (those it runs): a piece of a run (vjplab.pieces)
@@ -212,12 +256,15 @@ class Grid:
         def keep(sweep: Sweep) -> Sweep:
             return replace(sweep, families=tuple(f for f in sweep.family_names if f in wanted))
 
-        return replace(self, latency=keep(self.latency), metrics=keep(self.metrics))
+        return replace(self, latency=keep(self.latency), metrics=keep(self.metrics),
+                       sparse=keep(self.sparse))
 
     def sweep(self, kind: str) -> Sweep:
-        """The ``latency`` or ``metrics`` sweep; ValueError names the allowed kinds."""
-        if kind not in SWEEP_KINDS:
-            raise ValueError(f"unknown sweep {kind!r}; allowed: {', '.join(SWEEP_KINDS)}")
+        """The ``latency``, ``metrics`` or ``sparse`` sweep; ValueError names the allowed
+        kinds."""
+        if kind not in SWEEP_KINDS + (SPARSE_KIND,):
+            raise ValueError(f"unknown sweep {kind!r}; allowed: "
+                             f"{', '.join(SWEEP_KINDS + (SPARSE_KIND,))}")
         return getattr(self, kind)
 
     def selection_reason(self, kind: str, family: str, strategy: str | None, dimension: int,
@@ -226,6 +273,8 @@ class Grid:
         does): outside the grid's sweep ("not in the 'default' grid: ..."), or left out by the
         sweep itself (a dense strategy at a large dimension, a locality-free family)."""
         sweep = self.sweep(kind)
+        if not sweep.all_dimensions:
+            return f"the {self.name!r} grid has no {kind} sweep"
         outside = sweep.outside_reason(family, strategy, dimension, locality, dtype)
         if outside:
             return f"not in the {self.name!r} grid ({kind} sweep): {outside}"
@@ -248,7 +297,15 @@ _DEFAULT_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(100_000, 1_000_0
                          plugins=PluginScope(dimensions=(1_000,)))
 _DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,))
 _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
-                      localities=(1, 4, 16), float64=EVERYWHERE, plugins=ALL_PLUGIN_DIMENSIONS)
+                      localities=(1, 4, 16), float64=EVERYWHERE, plugins=ALL_PLUGIN_DIMENSIONS,
+                      sparse_dimensions=(100, 1_000, 10_000, 100_000, 1_000_000))
+
+# The sparse strategies' three phases (benchmarks/bench_sparse.py): the default grid at
+# N <= 1e4 (their time_vjp is on `full` only, where it runs up to the practical colouring
+# limit, vjplab.sparse.plans.COLOURING_LIMIT_NNZ; past it they skip with the reason).
+_DEFAULT_SPARSE = sparse_sweep(dimensions=(1_000, 10_000), localities=(1, 4))
+_FULL_SPARSE = sparse_sweep(dimensions=(100, 1_000, 10_000, 100_000, 1_000_000),
+                            localities=(1, 4, 16), float64=EVERYWHERE)
 
 # The reference history (results/reference/): every family and O(N) strategy at N = 1e3 and
 # the default grid's largest N of each sweep, k = 1 and 4, dense strategies at 1e3 only.
@@ -264,8 +321,9 @@ _TINY = Sweep(dimensions=(100,), large_dimensions=(), localities=(1,), families=
               strategies=("exact", "jax_vjp"))
 
 GRIDS: dict[str, Grid] = {
-    "default": Grid("default", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_METRICS),
-    "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY),
+    "default": Grid("default", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_METRICS,
+                    sparse=_DEFAULT_SPARSE),
+    "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY, sparse=_FULL_SPARSE),
     # What results/reference/ holds: 8 JAX releases in about 45 minutes on a 2-core CPU.
     "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS,
                     latency_rounds=2),
@@ -279,7 +337,9 @@ GRIDS: dict[str, Grid] = {
                                 plugins=ALL_PLUGIN_DIMENSIONS),
                   metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
                                 float64=Float64Scope(("burgers_1d", "smoothness_1d")),
-                                plugins=ALL_PLUGIN_DIMENSIONS)),
+                                plugins=ALL_PLUGIN_DIMENSIONS),
+                  sparse=sparse_sweep(dimensions=(100,), localities=(1,),
+                                      families=("roll_cubic",))),
 }
 
 
@@ -292,7 +352,8 @@ def _union(sweeps: list[Sweep]) -> Sweep:
     plugins = any(sweep.plugins is not None for sweep in sweeps)
     return Sweep(dimensions=tuple(dimensions), large_dimensions=(), localities=tuple(localities),
                  float64=EVERYWHERE if wide else None,
-                 plugins=ALL_PLUGIN_DIMENSIONS if plugins else None)
+                 plugins=ALL_PLUGIN_DIMENSIONS if plugins else None,
+                 sparse_dimensions=tuple(dimensions))
 
 
 #: asv's ONE parameter space: per sweep kind, the union of every grid's sweep. The benchmarks
@@ -301,7 +362,10 @@ def _union(sweeps: list[Sweep]) -> Sweep:
 #: combinations run (``Grid.selection_reason``; ``vjplab.selection`` builds asv's --bench).
 PARAM_SPACE = Grid("all grids",
                    latency=_union([grid.latency for grid in GRIDS.values()]),
-                   metrics=_union([grid.metrics for grid in GRIDS.values()]))
+                   metrics=_union([grid.metrics for grid in GRIDS.values()]),
+                   sparse=replace(_union([grid.sparse for grid in GRIDS.values()]),
+                                  families=VECTOR_FAMILIES,
+                                  strategies=tuple(sorted(catalog.SPARSE_STRATEGIES))))
 
 
 #: Comma-separated families: the active grid keeps only these (set by vjplab.pieces).
