@@ -79,8 +79,12 @@ def infeasible_reason(problem: "Problem", library: str) -> str | None:
         return reason
     # A locality-free family's Jacobian is dense (dense_control): its M N nonzeros are not
     # listed (1e8 index pairs at N = 1e4).
-    nnz = (problem.out_size * problem.in_size
-           if problem.family in catalog.LOCALITY_FREE_FAMILIES else problem.nnz())
+    try:
+        nnz = (problem.out_size * problem.in_size
+               if problem.family in catalog.LOCALITY_FREE_FAMILIES else problem.nnz())
+    except ValueError as exc:  # a user function (vjplab.user_function): no pattern to size
+        return (f"{library}: {exc}, so the size of its colouring cannot be checked "
+                f"beforehand; sparse strategies leave it out")
     limit = COLOURING_LIMIT_NNZ[library]
     if nnz > limit:
         return (f"{library}: the Jacobian of {problem.family} N={problem.dimension} "
