@@ -13,6 +13,7 @@ Commands:
   assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
   reference import a recorded machine's results into results/reference/ (the reference
             machine's history that ships with vjplab)
+  many      K cotangents and the adjoint solve at one point: measure, print the tables
   list      the registered families and strategies
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from vjplab.dashboard.command import add_parsers as add_dashboard_parsers
 from vjplab.grid import GRIDS
+from vjplab.many.command import add_parser as add_many_parser
 from vjplab.reference import REFERENCE_MACHINE
 
 
@@ -170,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--to", type=Path, help="the reference directory (default: "
                                              "results/reference/ of this checkout)")
 
+    add_many_parser(sub)
     sub.add_parser("list", help="registered families and strategies")
     return parser
 
@@ -216,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     elif args.command == "measure":
         return measure_command(args)
+    elif args.command == "many":
+        from vjplab.many.command import many_command
+
+        return many_command(args)
     elif args.command == "record":
         from vjplab.history.record import record_versions
         from vjplab.suite import RunInterrupted
