@@ -22,11 +22,11 @@ def sweep_params(sweep: Sweep) -> list[list]:
 
 
 def table_entry(table: dict, family: str, strategy: str, dimension: int, locality: int,
-                dtype: str, failed: str) -> dict:
-    """The shared ``setup_cache`` table's entry of a metrics-sweep combination: skip (asv:
-    NotImplementedError) when the grid or the table says so, fail (RuntimeError, asv records a
-    failure for this combination alone) when ``failed`` this combination."""
-    skip_unless_selected("metrics", family, strategy, dimension, locality, dtype)
+                dtype: str, failed: str, kind: str = "metrics") -> dict:
+    """The shared ``setup_cache`` table's entry of a combination of the ``kind`` sweep: skip
+    (asv: NotImplementedError) when the grid or the table says so, fail (RuntimeError, asv
+    records a failure for this combination alone) when ``failed`` this combination."""
+    skip_unless_selected(kind, family, strategy, dimension, locality, dtype)
     entry = table[(family, strategy, dimension, locality, dtype)]
     if "skipped" in entry:
         raise NotImplementedError(entry["skipped"])

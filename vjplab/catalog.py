@@ -24,17 +24,24 @@ FAMILY_MODULES: dict[str, str] = {
 
 #: strategy name -> module whose import registers it
 STRATEGY_MODULES: dict[str, str] = {
+    "asdex_sparse": "vjplab.strategy.sparse",
     "exact": "vjplab.strategy.exact",
     "grad_dot": "vjplab.strategy.autodiff",
     "jax_vjp": "vjplab.strategy.autodiff",
     "linearize_transpose": "vjplab.strategy.autodiff",
     "naive_jacfwd": "vjplab.strategy.dense",
     "naive_jacrev": "vjplab.strategy.dense",
+    "sparsejac_sparse": "vjplab.strategy.sparse",
 }
 
 #: strategies that materialise the dense Jacobian (Strategy.dense must agree; checked at
 #: registration); the suite runs them only at the grid's small dimensions.
 DENSE_STRATEGIES: frozenset[str] = frozenset({"naive_jacfwd", "naive_jacrev"})
+
+#: strategies that build J as a sparse matrix by colouring with an optional library
+#: (vjplab.sparse; the ``sparse`` extra). A grid runs them only at its sweeps'
+#: ``sparse_dimensions``, never on scalar losses (a dense 1 x N row: nothing to colour).
+SPARSE_STRATEGIES: frozenset[str] = frozenset({"asdex_sparse", "sparsejac_sparse"})
 
 #: families whose structure does not depend on k (Family.uses_locality must agree).
 LOCALITY_FREE_FAMILIES: frozenset[str] = frozenset({"dense_control"})

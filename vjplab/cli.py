@@ -13,6 +13,8 @@ Commands:
   assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
   reference import a recorded machine's results into results/reference/ (the reference
             machine's history that ships with vjplab)
+  spy       the sparsity picture of a family's Jacobian, columns coloured by colour group
+            (needs a sparse library: pip install 'vjplab[sparse]')
   many      K cotangents and the adjoint solve at one point: measure, print the tables
   list      the registered families and strategies
 """
@@ -172,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--to", type=Path, help="the reference directory (default: "
                                              "results/reference/ of this checkout)")
 
+    spy = sub.add_parser("spy", help="png of a family's Jacobian pattern, columns coloured by "
+                                     "their colour group (vjplab.sparse)")
+    spy.add_argument("family")
+    spy.add_argument("--dimension", type=int, required=True, help="input size N")
+    spy.add_argument("--locality", type=int, required=True, help="stencil radius k")
+    spy.add_argument("--library", help="asdex or sparsejac (default: the first that runs here)")
+    spy.add_argument("-o", "--output", type=Path, default=Path("spy.png"),
+                     help="png to write (default: %(default)s)")
+
     add_many_parser(sub)
     sub.add_parser("list", help="registered families and strategies")
     return parser
@@ -261,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         return report_command(args)
     elif args.command == "reference":
         return reference_command(args)
+    elif args.command == "spy":
+        return spy_command(args)
     elif args.command == "list":
         import vjplab
 
@@ -413,6 +426,29 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.fail_on_regression and comparison.regressions:
         print(f"{len(comparison.regressions)} regression(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def spy_command(args: argparse.Namespace) -> int:
+    import vjplab
+    from vjplab.prepared import Infeasible
+    from vjplab.sparse import LIBRARIES, unavailable_reason
+    from vjplab.sparse.spy import default_library, spy
+
+    try:
+        library = args.library or default_library()
+        if library not in LIBRARIES:
+            raise ValueError(f"unknown --library {library!r}; allowed: {', '.join(LIBRARIES)}")
+        reason = unavailable_reason(library)
+        if reason:
+            raise ValueError(reason)
+        n = vjplab.nearest_dimension(args.family, args.dimension)
+        p = vjplab.problem(args.family, n, args.locality)
+        path = spy(p, library, args.output)
+    except (ValueError, Infeasible) as exc:
+        print(f"vjplab spy: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
     return 0
 
 

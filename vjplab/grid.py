@@ -104,6 +104,9 @@ class Sweep:
     strategies: tuple[str, ...] | None = None
     #: Where float64 is measured too (None: float32 only).
     float64: Float64Scope | None = None
+    #: The dimensions at which this sweep runs the sparse strategies (catalog.
+    #: SPARSE_STRATEGIES; none by default): building their colouring is slow Python.
+    sparse_dimensions: tuple[int, ...] = ()
 
     @property
     def dtypes(self) -> tuple[str, ...]:
@@ -158,6 +161,15 @@ class Sweep:
             outside = self.float64.reason_outside(family, dimension, locality)
             if outside:
                 return outside
+        if strategy in catalog.SPARSE_STRATEGIES:
+            if family in catalog.SCALAR_LOSS_FAMILIES:
+                return (f"{family} is a scalar loss (one dense 1 x N row, nothing to colour): "
+                        f"sparse strategies leave it out")
+            if dimension not in self.sparse_dimensions:
+                where = (f"only at dimensions {', '.join(map(str, self.sparse_dimensions))}"
+                         if self.sparse_dimensions else "in the sparse phases only "
+                         "(benchmarks/bench_sparse.py)")
+                return f"{strategy} colours in Python; this grid runs it {where}"
         if strategy in catalog.DENSE_STRATEGIES and dimension not in self.dimensions:
             return (f"{strategy} forms the dense Jacobian; this grid runs it only at dimensions "
                     f"{', '.join(map(str, self.dimensions))}")
@@ -232,10 +244,32 @@ class ManySweep:
         return replace(self, families=tuple(f for f in self.families if f in families))
 
 
-#: The two sweeps of a grid: the latency benchmark's and the metric/peak-memory benchmarks'.
+#: The two sweeps of a grid over every strategy: the latency benchmark's and the
+#: metric/peak-memory benchmarks'.
 SWEEP_KINDS = ("latency", "metrics")
 #: The many-VJPs sweeps (vjplab.many): K cotangents at one point, the adjoint solve.
 MANY_KINDS = ("cotangents", "adjoint")
+
+#: The third sweep, over the sparse strategies only: their three phases (pattern + colouring,
+#: J at a new x, J^T c at a new cotangent) and colour counts, benchmarks/bench_sparse.py.
+SPARSE_KIND = "sparse"
+
+#: The families a sparse sweep measures: every vector map (scalar losses have a dense row).
+VECTOR_FAMILIES = tuple(f for f in catalog.family_names()
+                        if f not in catalog.SCALAR_LOSS_FAMILIES)
+
+
+def sparse_sweep(dimensions: tuple[int, ...], localities: tuple[int, ...],
+                 families: tuple[str, ...] = VECTOR_FAMILIES,
+                 float64: Float64Scope | None = None) -> Sweep:
+    """A sweep of the sparse strategies' phases over ``families`` (vector maps)."""
+    return Sweep(dimensions=dimensions, large_dimensions=(), localities=localities,
+                 families=families, strategies=tuple(sorted(catalog.SPARSE_STRATEGIES)),
+                 float64=float64, sparse_dimensions=dimensions)
+
+
+#: A grid without sparse phases.
+NO_SPARSE = sparse_sweep((), ())
 
 
 @dataclass(frozen=True)
@@ -248,6 +282,8 @@ class Grid:
     #: many VJPs at one point (vjplab.many); empty: the grid runs none
     cotangents: ManySweep = ManySweep(with_counts=True)
     adjoint: ManySweep = ManySweep()
+    #: The sparse strategies' phases (benchmarks/bench_sparse.py); none by default.
+    sparse: Sweep = NO_SPARSE
 
     def restricted_to(self, families: Iterable[str]) -> "Grid":
         """This grid with only ``families`` (those it runs): a piece of a run (vjplab.pieces)
@@ -264,15 +300,16 @@ class Grid:
             return replace(sweep, families=tuple(f for f in sweep.family_names if f in wanted))
 
         return replace(self, latency=keep(self.latency), metrics=keep(self.metrics),
+                       sparse=keep(self.sparse),
                        cotangents=self.cotangents.restricted_to(wanted),
                        adjoint=self.adjoint.restricted_to(wanted))
 
     def sweep(self, kind: str) -> Sweep | ManySweep:
-        """The ``latency`` or ``metrics`` sweep, or a many-VJPs sweep (``cotangents``,
-        ``adjoint``); ValueError names the allowed kinds."""
-        if kind not in SWEEP_KINDS + MANY_KINDS:
-            raise ValueError(f"unknown sweep {kind!r}; allowed: "
-                             f"{', '.join(SWEEP_KINDS + MANY_KINDS)}")
+        """The ``latency``, ``metrics`` or ``sparse`` sweep, or a many-VJPs sweep
+        (``cotangents``, ``adjoint``); ValueError names the allowed kinds."""
+        kinds = SWEEP_KINDS + (SPARSE_KIND,) + MANY_KINDS
+        if kind not in kinds:
+            raise ValueError(f"unknown sweep {kind!r}; allowed: {', '.join(kinds)}")
         return getattr(self, kind)
 
     def many_selection_reason(self, kind: str, **params) -> str | None:
@@ -291,6 +328,8 @@ class Grid:
         does): outside the grid's sweep ("not in the 'default' grid: ..."), or left out by the
         sweep itself (a dense strategy at a large dimension, a locality-free family)."""
         sweep = self.sweep(kind)
+        if not sweep.all_dimensions:
+            return f"the {self.name!r} grid has no {kind} sweep"
         outside = sweep.outside_reason(family, strategy, dimension, locality, dtype)
         if outside:
             return f"not in the {self.name!r} grid ({kind} sweep): {outside}"
@@ -309,7 +348,15 @@ _DEFAULT_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(100_000, 1_000_0
                                               localities=(1,)))
 _DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,))
 _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
-                      localities=(1, 4, 16), float64=EVERYWHERE)
+                      localities=(1, 4, 16), float64=EVERYWHERE,
+                      sparse_dimensions=(100, 1_000, 10_000, 100_000, 1_000_000))
+
+# The sparse strategies' three phases (benchmarks/bench_sparse.py): the default grid at
+# N <= 1e4 (their time_vjp is on `full` only, where it runs up to the practical colouring
+# limit, vjplab.sparse.plans.COLOURING_LIMIT_NNZ; past it they skip with the reason).
+_DEFAULT_SPARSE = sparse_sweep(dimensions=(1_000, 10_000), localities=(1, 16))
+_FULL_SPARSE = sparse_sweep(dimensions=(100, 1_000, 10_000, 100_000, 1_000_000),
+                            localities=(1, 4, 16), float64=EVERYWHERE)
 
 # The reference history (results/reference/): every family and O(N) strategy at N = 1e3 and
 # the default grid's largest N of each sweep, k = 1 and 4, dense strategies at 1e3 only.
@@ -344,8 +391,9 @@ _FULL_COTANGENTS, _FULL_ADJOINT = _many((1_000, 10_000, 100_000))
 
 GRIDS: dict[str, Grid] = {
     "default": Grid("default", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_METRICS,
-                    cotangents=_DEFAULT_COTANGENTS, adjoint=_DEFAULT_ADJOINT),
-    "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY,
+                    sparse=_DEFAULT_SPARSE, cotangents=_DEFAULT_COTANGENTS,
+                    adjoint=_DEFAULT_ADJOINT),
+    "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY, sparse=_FULL_SPARSE,
                  cotangents=_FULL_COTANGENTS, adjoint=_FULL_ADJOINT),
     # What results/reference/ holds: 8 JAX releases in about 45 minutes on a 2-core CPU.
     "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS,
@@ -358,7 +406,9 @@ GRIDS: dict[str, Grid] = {
                   latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
                                 float64=Float64Scope(("burgers_1d", "smoothness_1d"))),
                   metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
-                                float64=Float64Scope(("burgers_1d", "smoothness_1d")))),
+                                float64=Float64Scope(("burgers_1d", "smoothness_1d"))),
+                  sparse=sparse_sweep(dimensions=(100,), localities=(1,),
+                                      families=("roll_cubic",))),
 }
 
 
@@ -369,7 +419,7 @@ def _union(sweeps: list[Sweep]) -> Sweep:
     localities = sorted({k for sweep in sweeps for k in sweep.localities})
     wide = any(sweep.float64 is not None for sweep in sweeps)
     return Sweep(dimensions=tuple(dimensions), large_dimensions=(), localities=tuple(localities),
-                 float64=EVERYWHERE if wide else None)
+                 float64=EVERYWHERE if wide else None, sparse_dimensions=tuple(dimensions))
 
 
 #: asv's ONE parameter space: per sweep kind, the union of every grid's sweep. The benchmarks
@@ -391,6 +441,9 @@ def _many_union(sweeps: list[ManySweep]) -> ManySweep:
 PARAM_SPACE = Grid("all grids",
                    latency=_union([grid.latency for grid in GRIDS.values()]),
                    metrics=_union([grid.metrics for grid in GRIDS.values()]),
+                   sparse=replace(_union([grid.sparse for grid in GRIDS.values()]),
+                                  families=VECTOR_FAMILIES,
+                                  strategies=tuple(sorted(catalog.SPARSE_STRATEGIES))),
                    cotangents=_many_union([grid.cotangents for grid in GRIDS.values()]),
                    adjoint=_many_union([grid.adjoint for grid in GRIDS.values()]))
 

@@ -64,6 +64,10 @@ SELECTIONS: tuple[Selection, ...] = (
     Selection(r"bench_program\.[A-Za-z_]\w*\.track_hlo_\w+", "metrics",
               shared_measurement=True),
     Selection(r"bench_memory\.PeakMemVJP\.peakmem_vjp", "metrics"),
+    # the sparse strategies' three phases and colour counts (one setup_cache): the sparse
+    # sweep, see benchmarks/bench_sparse.py
+    Selection(r"bench_sparse\.[A-Za-z_]\w*\.track_sparse_\w+", "sparse",
+              shared_measurement=True),
     Selection(r"bench_memory\.PeakMemReference\.peakmem_reference", "metrics",
               ("family", "dimension")),
     # many VJPs at one point (vjplab.many), each kind one shared setup_cache measurement

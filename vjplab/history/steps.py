@@ -87,6 +87,11 @@ RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     # op counts of the optimized HLO program (benchmarks/bench_program.py)
     *(Rule(f"track_hlo_{plural}", f"HLO {op} count", None)
       for op, plural in TRACKED_PLURALS.items()),
+    # the sparse strategies' phases (benchmarks/bench_sparse.py); colours are deterministic
+    Rule("track_sparse_plan_time", "sparse pattern + colouring", 1.2),
+    Rule("track_sparse_jacobian_time", "sparse Jacobian at x", 1.2),
+    Rule("track_sparse_product_time", "sparse J^T c", 1.2),
+    Rule("track_sparse_colours", "sparse colours", None),
 )}
 #: benchmarks outside RULES (a new time_/track_ method) are noisy, with this threshold
 DEFAULT_THRESHOLD = 1.1
