@@ -11,6 +11,8 @@ all written into asv's html directory:
 * every strategy's latency, device time, XLA memory and float32 accuracy, with ratios to the
   hand-written adjoint ``exact``; gaps (skipped, not in the grid) show the reason in a
   footnote, never a zero;
+* which strategy for how many VJPs at one point (K cotangents, the adjoint solve;
+  vjplab.many.table), where the run measured them;
 * the machine, JAX/jaxlib, grid and protocol that produced it.
 
 Numbers come from ONE asv results file (vjplab.dashboard.run_data) and the vjplab run manifest
@@ -408,6 +410,15 @@ nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}
 .warn{color:#b00;font-weight:bold}"""
 
 
+def many_section(run: RunData) -> str:
+    """'Which strategy for how many VJPs' (vjplab.many.table) from this run's file."""
+    from vjplab.many.table import report_section
+
+    measurements = [m for m in (run.results.measurements if run.results else [])
+                    if m.file == run.file.file]
+    return report_section(measurements, run.file.machine)
+
+
 def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
            reference: str = "") -> str:
     """The page; ``reference`` is the section beside the reference machine (HTML, may be
@@ -423,6 +434,7 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
         by_family.setdefault(family, []).append(
             f'<img src="{PLOTS_DIR}/{name}" alt="{html.escape(title)}">')
     plots = "".join(f"<h3>{family}</h3>{''.join(imgs)}" for family, imgs in by_family.items())
+    many = many_section(run)
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>vjplab: this run's results</title>
 <style>{STYLE_SHEET}</style></head><body>
@@ -442,6 +454,7 @@ Latency is one call including dispatch; device time is the computation alone (R 
 one jitted loop).</p>
 {plots or '<p>No measured latency or device time in this run.</p>'}</section>
 {table}
+{many}
 <section><h2>Gaps</h2>{notes.html()}</section>
 <section><h2>What produced these numbers</h2><dl class="info">{info}</dl></section>
 </body></html>

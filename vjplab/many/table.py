@@ -249,3 +249,31 @@ def adjoint_html(results: AdjointResults) -> str:
     return ('<table id="adjoint-solve"><tr><th>family</th><th>N</th><th>method</th>'
             "<th>time to solution</th><th>/ exact</th><th>iterations</th>"
             f"<th>VJPs per solve</th></tr>{''.join(rows)}</table>")
+
+
+def report_section(measurements: Iterable, machine: str) -> str:
+    """The report page's section (vjplab.dashboard.report_page): both tables from one results
+    file's ``bench_many`` measurements; a line saying how to get them when the run has none."""
+    cotangents, adjoint = from_measurements(measurements)
+    if not cotangents and not adjoint:
+        return ('<section id="many"><h2>Which strategy for how many VJPs</h2><p>This run has '
+                "no many-VJPs numbers (benchmarks/bench_many.py runs on the default and full "
+                "grids; <code>python -m vjplab many</code> measures them alone).</p></section>")
+    parts = ['<section id="many"><h2>Which strategy for how many VJPs</h2>',
+             f"<p>K cotangents at one point x on {html.escape(machine)}, float64: the fastest "
+             "automatic method per K and its time over the hand-written adjoint's "
+             "(<code>exact</code>, vmapped over K). loop_vjp: K jax.vjp calls; vmap_vjp: one "
+             "vmapped pullback; reused_vjp / reused_linearize: the pullback built once, applied "
+             "K times; sparse_*: J formed once (colouring), then K products. The break-even K "
+             "is where a sparse Jacobian overtakes the best other automatic method (linear fit "
+             "of time against K).</p>"]
+    if cotangents:
+        parts.append(cotangent_html(cotangent_rows(cotangents)))
+    if adjoint:
+        parts.append("<h3>The adjoint solve J(u)<sup>T</sup> &lambda; = g</h3><p>brusselator_2d "
+                     "at its steady state; GMRES (restart 30, tol 1e-11) with each VJP as the "
+                     "operator, the dense solve, the sparse-Jacobian GMRES. Iterations and VJPs "
+                     "are counted in a separate untimed solve.</p>")
+        parts.append(adjoint_html(adjoint))
+    parts.append("</section>")
+    return "\n".join(parts)

@@ -1,0 +1,134 @@
+"""The 'which strategy for how many VJPs' table: winners, ratios and break-even K from numbers,
+from a measured table and from asv measurements; the grid's many-VJPs sweeps and selection."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pytest
+
+from vjplab.grid import GRIDS, PARAM_SPACE
+from vjplab.many import table
+from vjplab.many.names import ADJOINT_METHODS, COTANGENT_FAMILIES, COTANGENT_METHODS
+from vjplab.selection import selection_of
+
+
+def synthetic(setup: dict[str, float], per: dict[str, float], counts=(1, 16, 256)):
+    """Times t = setup + per * K of each method at one (family, N)."""
+    return {("roll_cubic", m, 1000, k): setup[m] + per[m] * k for m in setup for k in counts}
+
+
+def test_winners_ratios_and_break_even_from_lines():
+    setup = {"exact": 1e-5, "vmap_vjp": 2e-5, "loop_vjp": 0.0, "sparse_asdex": 5e-4}
+    per = {"exact": 1e-6, "vmap_vjp": 3e-6, "loop_vjp": 3e-5, "sparse_asdex": 1e-6}
+    (row,) = table.cotangent_rows(synthetic(setup, per))
+    assert row.winners[1].method == "vmap_vjp"
+    assert row.winners[256].method == "sparse_asdex"  # 5e-4 + 2.56e-4 < 2e-5 + 7.68e-4
+    assert math.isclose(row.winners[1].vs_exact, (2e-5 + 3e-6) / (1e-5 + 1e-6))
+    # sparse beats vmap where 5e-4 + K 1e-6 <= 2e-5 + K 3e-6: K >= 240
+    assert row.break_even == {"sparse_asdex": 240}
+    markdown = table.cotangent_markdown([row])
+    assert "| roll_cubic | 1000 | vmap_vjp (2.09x exact) |" in markdown
+    assert "asdex: 240" in markdown
+
+
+def test_break_even_none_and_always():
+    assert table.break_even({1: 1.0, 16: 16.0}, [{1: 0.1, 16: 1.6}]) is None  # slower per VJP
+    assert table.break_even({1: 0.1, 16: 1.6}, [{1: 1.0, 16: 16.0}]) == 1
+    assert table.break_even({1: 1.0}, []) is None
+
+
+def test_linear_fit_recovers_the_line():
+    a, b = table.linear_fit({1: 3.0 + 2.0, 16: 3.0 + 32.0, 256: 3.0 + 512.0})
+    assert math.isclose(a, 3.0) and math.isclose(b, 2.0)
+
+
+def test_from_sweep_and_from_measurements_agree():
+    names = ("family", "method", "dimension", "cotangents", "dtype")
+    measured = {("burgers_1d", "vmap_vjp", 1000, 16, "float64"): {"seconds": {
+                    "samples": [3.0, 1.0, 2.0], "number": 1}},
+                ("burgers_1d", "sparse_asdex", 1000, 16, "float64"): {"skipped": "no asdex"}}
+    assert table.from_sweep("cotangents", names, measured) == {
+        ("burgers_1d", "vmap_vjp", 1000, 16): 2.0}
+    ms = [SimpleNamespace(benchmark=table.COTANGENTS_BENCHMARK, value=2.0,
+                          params=("'burgers_1d'", "'vmap_vjp'", "1000", "16", "'float64'")),
+          SimpleNamespace(benchmark=table.ADJOINT_BENCHMARKS["seconds"], value=0.5,
+                          params=("'brusselator_2d'", "'exact'", "1000", "'float64'")),
+          SimpleNamespace(benchmark=table.ADJOINT_BENCHMARKS["vjps"], value=40.0,
+                          params=("'brusselator_2d'", "'exact'", "1000", "'float64'")),
+          SimpleNamespace(benchmark=table.ADJOINT_BENCHMARKS["seconds"], value=float("nan"),
+                          params=("'brusselator_2d'", "'dense'", "1000", "'float64'"))]
+    cotangents, adjoint = table.from_measurements(ms)
+    assert cotangents == {("burgers_1d", "vmap_vjp", 1000, 16): 2.0}
+    assert adjoint == {("brusselator_2d", "exact", 1000): {"seconds": 0.5, "iterations": None,
+                                                           "vjps": 40.0}}
+    html = table.report_section(ms, "machine-x")
+    assert 'id="many-vjps"' in html and 'id="adjoint-solve"' in html and "machine-x" in html
+    assert "no many-VJPs numbers" in table.report_section([], "m")
+
+
+def test_grids_run_many_sweeps_on_default_and_full_only():
+    default = GRIDS["default"]
+    assert default.cotangents.dimensions == (1_000,) and default.cotangents.counts == (1, 16, 256)
+    assert set(default.cotangents.families) == set(COTANGENT_FAMILIES)
+    assert default.adjoint.methods == ADJOINT_METHODS
+    assert set(GRIDS["full"].cotangents.dimensions) > {1_000}
+    for name in ("history", "tiny", "smoke", "gpu"):
+        assert not list(GRIDS[name].cotangents.combinations()), name
+        assert not list(GRIDS[name].adjoint.combinations()), name
+    assert default.many_selection_reason("cotangents", family="roll_cubic", method="vmap_vjp",
+                                         dimension=1000, cotangents=16, dtype="float64") is None
+    reason = default.many_selection_reason("cotangents", family="smoothness_1d",
+                                           method="vmap_vjp", dimension=1000, cotangents=16,
+                                           dtype="float64")
+    assert "not in the 'default' grid" in reason
+    reason = GRIDS["full"].many_selection_reason("adjoint", family="brusselator_2d",
+                                                 method="dense", dimension=100_000,
+                                                 dtype="float64")
+    assert "forms the dense Jacobian" in reason
+    with pytest.raises(ValueError, match="no many-VJPs sweep"):
+        default.many_selection_reason("latency", family="roll_cubic")
+    # a piece of one family keeps only that family's many-VJPs combinations
+    piece = default.restricted_to(["burgers_1d"])
+    assert piece.cotangents.families == ("burgers_1d",) and piece.adjoint.families == ()
+
+
+def test_selection_counts_the_default_grids_many_param_sets():
+    cotangents = selection_of("bench_many.TimeCotangents.track_cotangents_time")
+    adjoint = selection_of("bench_many.AdjointSolve.track_adjoint_vjps")
+    families = len(COTANGENT_FAMILIES)
+    assert len(cotangents.combinations(GRIDS["default"])) == families * len(COTANGENT_METHODS) * 3
+    # dense runs only at 1e3: every adjoint method once at N = 1e3
+    assert len(adjoint.combinations(GRIDS["default"])) == len(ADJOINT_METHODS)
+    assert len(adjoint.combinations(GRIDS["full"])) == 3 * len(ADJOINT_METHODS) - 2
+    assert PARAM_SPACE.cotangents.param_names == cotangents.params
+
+
+def test_bench_many_setup_reads_the_table_and_skips_with_reasons():
+    from benchmarks.bench_many import AdjointSolve, TimeCotangents
+    from benchmarks.params import GRID
+
+    if GRID.name != "default":
+        pytest.skip(f"the benchmarks were imported with VJPLAB_GRID={GRID.name}")
+    combo = ("roll_cubic", "vmap_vjp", 1000, 16, "float64")
+    samples = {"samples": [1.0, 2.0], "number": 1}
+    bench = TimeCotangents()
+    bench.setup({combo: {"seconds": samples}}, *combo)
+    assert bench.track_cotangents_time(None, *combo) == samples
+    with pytest.raises(NotImplementedError, match="no asdex here"):
+        bench.setup({combo: {"skipped": "no asdex here"}}, *combo)
+    with pytest.raises(RuntimeError, match="boom"):
+        bench.setup({combo: {"failed": "boom"}}, *combo)
+    with pytest.raises(NotImplementedError, match="not in the 'default' grid"):
+        bench.setup({}, "smoothness_1d", "vmap_vjp", 1000, 16, "float64")
+    solve = AdjointSolve()
+    dense = ("brusselator_2d", "dense", 1000, "float64")
+    solve.setup({dense: {"seconds": samples, "vjps": None, "iterations": None}}, *dense)
+    assert solve.track_adjoint_time(None, *dense) == samples
+    with pytest.raises(NotImplementedError, match="makes no VJPs"):
+        solve.track_adjoint_vjps(None, *dense)
+    gmres = ("brusselator_2d", "exact", 1000, "float64")
+    solve.setup({gmres: {"seconds": samples, "vjps": 41, "iterations": 38}}, *gmres)
+    assert solve.track_adjoint_vjps(None, *gmres) == 41
+    assert solve.track_adjoint_iterations(None, *gmres) == 38
