@@ -20,17 +20,17 @@ def synthetic(setup: dict[str, float], per: dict[str, float], counts=(1, 16, 256
 
 
 def test_winners_ratios_and_break_even_from_lines():
-    setup = {"exact": 1e-5, "vmap_vjp": 2e-5, "loop_vjp": 0.0, "sparse_asdex": 5e-4}
+    setup = {"exact": 1e-5, "vmap_vjp": 2e-5, "loop_vjp": 0.0, "sparse_asdex": 5.01e-4}
     per = {"exact": 1e-6, "vmap_vjp": 3e-6, "loop_vjp": 3e-5, "sparse_asdex": 1e-6}
     (row,) = table.cotangent_rows(synthetic(setup, per))
     assert row.winners[1].method == "vmap_vjp"
-    assert row.winners[256].method == "sparse_asdex"  # 5e-4 + 2.56e-4 < 2e-5 + 7.68e-4
+    assert row.winners[256].method == "sparse_asdex"  # 5.01e-4 + 2.56e-4 < 2e-5 + 7.68e-4
     assert math.isclose(row.winners[1].vs_exact, (2e-5 + 3e-6) / (1e-5 + 1e-6))
-    # sparse beats vmap where 5e-4 + K 1e-6 <= 2e-5 + K 3e-6: K >= 240
-    assert row.break_even == {"sparse_asdex": 240}
+    # sparse beats vmap where 5.01e-4 + K 1e-6 <= 2e-5 + K 3e-6: K >= 240.5
+    assert row.break_even == {"sparse_asdex": 241}
     markdown = table.cotangent_markdown([row])
     assert "| roll_cubic | 1000 | vmap_vjp (2.09x exact) |" in markdown
-    assert "asdex: 240" in markdown
+    assert "asdex: 241" in markdown
 
 
 def test_break_even_none_and_always():
