@@ -10,6 +10,7 @@ import pytest
 import vjplab
 from tests.cases import CASES
 from tests.geometry import geometry, grid_distance
+from vjplab.catalog import SPARSE_STRATEGIES
 from vjplab.family.base import ScalarLoss
 from vjplab.strategy import STRATEGIES
 
@@ -50,10 +51,26 @@ def assert_float32_matches(actual: jax.Array, reference: jax.Array) -> None:
 AUTODIFF_STRATEGIES = [s for s in vjplab.strategies() if s != "exact"]
 
 
-@pytest.mark.parametrize("strategy", AUTODIFF_STRATEGIES)
-@pytest.mark.parametrize("family,dimension,locality", CASES)
+def sparse_or_skip(strategy: str, p: vjplab.Problem) -> None:
+    """A sparse strategy skips, with the reason, where it cannot run: a scalar loss (one dense
+    row) or its optional library missing (the ``sparse`` extra)."""
+    if strategy in SPARSE_STRATEGIES:
+        reason = STRATEGIES[strategy].infeasible_reason(p)
+        if reason:
+            pytest.skip(reason)
+
+
+#: Every autodiff strategy on every case; the sparse ones (a plan and a compile each, ~0.3 s)
+#: on the largest and smallest case per family (tests/test_sparse.py checks their Jacobians).
+FLOAT64_CASES = [(strategy, *case) for strategy in AUTODIFF_STRATEGIES
+                 for case in (CASES if strategy not in SPARSE_STRATEGIES
+                              else LARGEST_CASE_PER_FAMILY + SMALLEST_CASE_PER_FAMILY)]
+
+
+@pytest.mark.parametrize("strategy,family,dimension,locality", FLOAT64_CASES)
 def test_strategy_matches_exact_float64(strategy, family, dimension, locality):
     p = vjplab.problem(family, dimension, locality, dtype="float64", seed=3)
+    sparse_or_skip(strategy, p)
     actual = vjplab.vjp(strategy, p)(p.x, p.cotangent)
     assert actual.shape == p.x.shape and actual.dtype == jnp.float64
     assert relative_error(actual, p.exact_vjp(p.x, p.cotangent)) < 1e-12
@@ -82,6 +99,7 @@ def float32_problems(family: str, dimension: int, locality: int) -> tuple[vjplab
                          LARGEST_CASE_PER_FAMILY + SMALLEST_CASE_PER_FAMILY)
 def test_strategy_matches_exact_float32(strategy, family, dimension, locality):
     p32, reference = float32_problems(family, dimension, locality)
+    sparse_or_skip(strategy, p32)
     assert_float32_matches(vjplab.vjp(strategy, p32)(p32.x, p32.cotangent), reference)
 
 

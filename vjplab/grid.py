@@ -31,6 +31,14 @@ strategy at N = 1e3 and the default grid's largest N (1e6), k = 1 and 4, dense s
 at N = 1e5, k = 4; sized for 8 JAX
 releases in about 45 minutes on this 2-core machine.
 
+**Sparse strategies** (``catalog.SPARSE_STRATEGIES``: asdex / sparsejac colour J, vjplab.sparse)
+build their colouring in slow Python once per pattern. A sweep runs them only at its
+``sparse_dimensions`` (none on ``default``, every N on ``full``, where past the practical
+colouring limit they skip with the reason), never on scalar losses. A grid's third sweep,
+``sparse``, measures their three phases and colour counts (benchmarks/bench_sparse.py): on
+``default`` N = 1e3 and 1e4 at k = 1 and 16, every vector-map family; on ``full`` N = 1e2 .. 1e6,
+k = 1, 4, 16, float32 and float64; on ``smoke`` roll_cubic at N = 100; none on the others.
+
 Program fingerprints (benchmarks/bench_program.py, vjplab.measure.fingerprints): every grid
 compiles each combination of its latency and metrics sweeps once more (never run) and keeps the
 optimized HLO's hash and text in a sidecar beside the results; the nine ``track_hlo_*`` op

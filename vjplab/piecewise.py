@@ -152,6 +152,8 @@ class LiveStatus:
             text = "the family's metrics (setup_cache)"
         elif "··· Setting up bench_program" in line:
             text = "the family's programs (setup_cache)"
+        elif "··· Setting up bench_sparse" in line:
+            text = "the family's sparse phases (setup_cache)"
         else:
             match = ASV_PROGRESS.match(line)
             if match is None:

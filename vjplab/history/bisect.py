@@ -89,9 +89,15 @@ def endpoint_entries(conf: dict, low: str, high: str) -> tuple[dict, dict]:
 
 def release_entry(template: dict, version: str) -> dict:
     """An include entry of asv.conf.json's shape for ``version``: ``template``'s, with jax,
-    jaxlib and the two labels set to ``version``."""
+    jaxlib and the two labels set to ``version``, and without the sparse libraries below the
+    JAX asdex requires (asv.conf.json installs them only from there on; pip could not)."""
+    from vjplab.sparse.libraries import LIBRARIES, MINIMUM_JAX
+
     entry = json.loads(json.dumps(template))
     entry.setdefault("req", {}).update({"jax": version, "jaxlib": version})
+    if version_key(version) < version_key(MINIMUM_JAX["asdex"]):
+        for library in LIBRARIES:
+            entry["req"].pop(library, None)
     entry.setdefault("env_nobuild", {}).update(
         {"VJPLAB_JAX_LABEL": version, "VJPLAB_JAXLIB_LABEL": version})
     return entry

@@ -52,14 +52,16 @@ def acceptance_cases(dimension: int = DEFAULT_DIMENSION, locality: int = DEFAULT
                      families: list[str] | None = None,
                      quadratic_dimension: int = QUADRATIC_DIMENSION
                      ) -> list[tuple[str, str, int, int]]:
-    """(family, strategy, N, k) for every family x strategy that never forms the Jacobian."""
+    """(family, strategy, N, k) for every family x strategy that never forms the Jacobian
+    (dense or sparse: the sparse strategies build J by colouring, vjplab.sparse)."""
     from vjplab import catalog
 
     out = []
+    formed = catalog.DENSE_STRATEGIES | catalog.SPARSE_STRATEGIES
     for family in families or catalog.family_names():
         n = quadratic_dimension if family in catalog.LOCALITY_FREE_FAMILIES else dimension
         for strategy in catalog.strategy_names():
-            if strategy not in catalog.DENSE_STRATEGIES:
+            if strategy not in formed:
                 out.append((family, strategy, n, locality))
     return out
 

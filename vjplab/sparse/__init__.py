@@ -14,9 +14,23 @@ Public API::
     spy(problem, library, path)            the pattern's picture, columns by colour (spy.py)
 """
 
-from vjplab.sparse.libraries import LIBRARIES, MINIMUM_JAX, unavailable_reason
-from vjplab.sparse.plans import (COLOURING_LIMIT_NNZ, SparsePlan, infeasible_reason, plan,
-                                 transpose_product)
 
-__all__ = ["COLOURING_LIMIT_NNZ", "LIBRARIES", "MINIMUM_JAX", "SparsePlan", "infeasible_reason",
-           "plan", "transpose_product", "unavailable_reason"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Importing this package imports no JAX (asv's cheap processes and the history code ask
+# unavailable_reason): the names of vjplab.sparse.plans load on first use.
+from vjplab.sparse.libraries import LIBRARIES, MINIMUM_JAX, unavailable_reason
+
+_LAZY = {name: "vjplab.sparse.plans" for name in
+         ("COLOURING_LIMIT_NNZ", "SparsePlan", "infeasible_reason", "plan", "transpose_product")}
+
+__all__ = ["LIBRARIES", "MINIMUM_JAX", "unavailable_reason", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,7 +8,8 @@ this environment can run them.
   in Python, and computes compressed JVPs (``sparsejac.jacfwd``). It declares no JAX bound; it
   uses only ``jax.jvp``, ``jax.vmap`` and ``jax.experimental.sparse.BCOO``.
 
-Nothing here imports JAX: asv's cheap processes may ask why a library would be skipped.
+Nothing here imports JAX at import time; ``unavailable_reason`` imports the library (and with
+it JAX) to check that it imports, after the version check, which reads metadata only.
 """
 
 from __future__ import annotations

@@ -74,7 +74,10 @@ def infeasible_reason(problem: "Problem", library: str) -> str | None:
     reason = unavailable_reason(library)
     if reason:
         return reason
-    nnz = problem.nnz()
+    # A locality-free family's Jacobian is dense (dense_control): its M N nonzeros are not
+    # listed (1e8 index pairs at N = 1e4).
+    nnz = (problem.out_size * problem.in_size
+           if problem.family in catalog.LOCALITY_FREE_FAMILIES else problem.nnz())
     limit = COLOURING_LIMIT_NNZ[library]
     if nnz > limit:
         return (f"{library}: the Jacobian of {problem.family} N={problem.dimension} "
@@ -111,7 +114,10 @@ def _shape(problem: "Problem") -> tuple[int, int]:
 def _asdex_plan(problem: "Problem") -> SparsePlan:
     import asdex
 
-    colouring = asdex.jacobian_coloring(problem.f, problem.x, mode="fwd")
+    try:
+        colouring = asdex.jacobian_coloring(problem.f, problem.x, mode="fwd")
+    except NotImplementedError as exc:  # a primitive asdex's detection has no rule for
+        raise Infeasible(f"asdex cannot detect the pattern of {problem.family}: {exc}") from exc
     return SparsePlan(library="asdex", colours=int(colouring.num_colors),
                       nnz=int(colouring.sparsity.nnz), shape=_shape(problem),
                       jacobian=asdex.jacobian_from_coloring(problem.f, colouring),

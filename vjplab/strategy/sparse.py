@@ -49,8 +49,8 @@ class SparseStrategy(Strategy):
     def infeasible_reason(self, problem, budget_bytes: int | None = None) -> str | None:
         from vjplab.sparse import infeasible_reason
 
-        return (infeasible_reason(problem, self.library)
-                or super().infeasible_reason(problem, budget_bytes))
+        return (super().infeasible_reason(problem, budget_bytes)
+                or infeasible_reason(problem, self.library))
 
 
 def _make_vjp(library: str):
