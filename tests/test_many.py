@@ -14,6 +14,7 @@ import vjplab
 from vjplab.many import adjoint, cotangents
 from vjplab.many.names import (ADJOINT_FAMILIES, ADJOINT_METHODS, COTANGENT_FAMILIES,
                                COTANGENT_METHODS, SPARSE_METHODS)
+from vjplab.family import brusselator_2d
 from vjplab.prepared import Infeasible
 
 #: One small case per K family (N ~ 100, k = 2: boundary rows, wrap-around and taps all occur).
@@ -90,9 +91,13 @@ def test_newton_finds_the_manufactured_root(steady_small):
     assert 1 <= sp.newton_steps <= adjoint.NEWTON_MAX_STEPS
     assert float(jnp.linalg.norm(sp.residual(sp.u))) <= adjoint.NEWTON_TOL * max(
         1.0, float(jnp.linalg.norm(sp.source)))
-    # the start (homogeneous state) is far from the root; Newton lands on u* = x
-    assert float(jnp.max(jnp.abs(adjoint.initial_guess(sp.problem) - sp.problem.x))) > 0.05
-    np.testing.assert_allclose(sp.u, sp.problem.x, rtol=0, atol=1e-9)
+    # u* is the sample's noise scaled to MANUFACTURED_NOISE around the homogeneous state
+    u0 = adjoint.initial_guess(sp.problem)
+    np.testing.assert_allclose((sp.root - u0) / (sp.problem.x - u0),
+                               adjoint.MANUFACTURED_NOISE / brusselator_2d.NOISE, rtol=1e-12)
+    # the start (homogeneous state) is not the root; Newton lands on u*
+    assert float(jnp.max(jnp.abs(u0 - sp.root))) > 0.02
+    np.testing.assert_allclose(sp.u, sp.root, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("method", ADJOINT_METHODS)
