@@ -23,10 +23,26 @@ CASES = [("roll_cubic", 30, 2), ("banded_conv", 40, 3), ("squared_differences_1d
          ("dense_control", 12, 0)]
 
 
+#: (library, family) -> the primitive whose missing detection rule makes the plan Infeasible
+#: (asdex 0.5.1 has no rule for the barrier dense_control puts on its constant matrix)
+UNDETECTABLE = {("asdex", "dense_control"): "optimization_barrier"}
+
+
 def needs(library: str) -> None:
     reason = unavailable_reason(library)
     if reason:
         pytest.skip(reason)
+
+
+def plan_or_undetectable(p, library: str) -> SparsePlan | None:
+    """``plan(p, library)``; None after checking that a known undetectable case raises
+    Infeasible naming its library and primitive."""
+    primitive = UNDETECTABLE.get((library, p.family))
+    if primitive is None:
+        return plan(p, library)
+    with pytest.raises(Infeasible, match=f"{library} cannot detect.*{primitive}"):
+        plan(p, library)
+    return None
 
 
 def dense_jacobian(p) -> np.ndarray:
@@ -38,7 +54,9 @@ def dense_jacobian(p) -> np.ndarray:
 def test_sparse_jacobian_matches_dense(library, family, dimension, locality):
     needs(library)
     p = vjplab.problem(family, vjplab.nearest_dimension(family, dimension), locality, "float64")
-    sparse_plan = plan(p, library)
+    sparse_plan = plan_or_undetectable(p, library)
+    if sparse_plan is None:
+        return
     assert isinstance(sparse_plan, SparsePlan) and sparse_plan.library == library
     matrix = jax.jit(sparse_plan.jacobian)(p.x)
     assert matrix.shape == sparse_plan.shape == (p.out_size, p.in_size)
@@ -62,7 +80,9 @@ def test_colours_respect_the_densest_row(library, family, dimension, locality):
     of one colour share a row."""
     needs(library)
     p = vjplab.problem(family, vjplab.nearest_dimension(family, dimension), locality, "float64")
-    sparse_plan = plan(p, library)
+    sparse_plan = plan_or_undetectable(p, library)
+    if sparse_plan is None:
+        return
     rows, cols = p.sparsity_coo()
     densest_row = np.bincount(rows, minlength=p.out_size).max()
     assert sparse_plan.colours >= densest_row

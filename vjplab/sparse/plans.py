@@ -112,10 +112,15 @@ def _shape(problem: "Problem") -> tuple[int, int]:
 
 
 def _asdex_plan(problem: "Problem") -> SparsePlan:
+    import warnings
+
     import asdex
 
     try:
-        colouring = asdex.jacobian_coloring(problem.f, problem.x, mode="fwd")
+        with warnings.catch_warnings():
+            # "as many colours as columns": tiny or dense patterns, reported as `colours`
+            warnings.simplefilter("ignore", asdex.DenseColoringWarning)
+            colouring = asdex.jacobian_coloring(problem.f, problem.x, mode="fwd")
     except NotImplementedError as exc:  # a primitive asdex's detection has no rule for
         raise Infeasible(f"asdex cannot detect the pattern of {problem.family}: {exc}") from exc
     return SparsePlan(library="asdex", colours=int(colouring.num_colors),
