@@ -10,7 +10,8 @@ import pytest
 
 from vjplab.grid import GRIDS, PARAM_SPACE
 from vjplab.many import table
-from vjplab.many.names import ADJOINT_METHODS, COTANGENT_FAMILIES, COTANGENT_METHODS
+from vjplab.many.names import (ADJOINT_METHODS, COTANGENT_FAMILIES, COTANGENT_METHODS,
+                               SPARSE_METHODS)
 from vjplab.selection import selection_of
 
 
@@ -37,11 +38,21 @@ def test_break_even_none_and_always():
     assert table.break_even({1: 1.0, 16: 16.0}, [{1: 0.1, 16: 1.6}]) is None  # slower per VJP
     assert table.break_even({1: 0.1, 16: 1.6}, [{1: 1.0, 16: 16.0}]) == 1
     assert table.break_even({1: 1.0}, []) is None
+    # ahead at K = 1 but dearer per VJP: it falls behind, so it never pays off for good
+    assert table.break_even({1: 0.5, 256: 300.0}, [{1: 1.0, 256: 100.0}]) is None
+    # equal cost per VJP: never strictly ahead for large K
+    assert table.break_even({1: 2.0, 256: 257.0}, [{1: 1.0, 256: 256.0}]) is None
+    # lines 11 + 0.5 K against K: cheaper per VJP, 11 more set-up: from K = 11 / 0.5 = 22 on
+    assert table.break_even({1: 11.5, 256: 139.0}, [{1: 1.0, 256: 256.0}]) == 22
+    assert table.break_even({1: 11.5, 256: 139.0}, [{1: 1.0, 256: 256.0}], limit=21) is None
 
 
-def test_linear_fit_recovers_the_line():
+def test_linear_fit_is_the_chord_of_the_smallest_and_largest_k():
     a, b = table.linear_fit({1: 3.0 + 2.0, 16: 3.0 + 32.0, 256: 3.0 + 512.0})
     assert math.isclose(a, 3.0) and math.isclose(b, 2.0)
+    # the middle point does not move it (a least-squares line would: intercept < 0 here)
+    a, b = table.linear_fit({1: 1.0, 16: 1.0, 256: 200.0})
+    assert math.isclose(a + b, 1.0) and math.isclose(a + 256 * b, 200.0) and a > 0
 
 
 def test_from_sweep_and_from_measurements_agree():
@@ -69,11 +80,25 @@ def test_from_sweep_and_from_measurements_agree():
 
 
 def test_grids_run_many_sweeps_on_default_and_full_only():
-    default = GRIDS["default"]
+    default, full = GRIDS["default"], GRIDS["full"]
     assert default.cotangents.dimensions == (1_000,) and default.cotangents.counts == (1, 16, 256)
-    assert set(default.cotangents.families) == set(COTANGENT_FAMILIES)
-    assert default.adjoint.methods == ADJOINT_METHODS
-    assert set(GRIDS["full"].cotangents.dimensions) > {1_000}
+    # default: every non-scalar family but dense_control, one method per idea (budget)
+    assert default.cotangents.families == tuple(f for f in COTANGENT_FAMILIES
+                                                if f != "dense_control")
+    assert default.cotangents.methods == ("exact", "loop_vjp", "vmap_vjp", "reused_vjp",
+                                          "sparse_asdex")
+    assert default.adjoint.methods == ("exact", "jax_vjp", "dense", "sparse_asdex")
+    # full: everything, at three sizes
+    assert full.cotangents.families == COTANGENT_FAMILIES
+    assert full.cotangents.methods == COTANGENT_METHODS
+    assert full.adjoint.methods == ADJOINT_METHODS
+    assert full.cotangents.dimensions == (1_000, 10_000, 100_000)
+    # the suite's space keeps the full order whatever grid cut it down
+    assert PARAM_SPACE.cotangents.methods == COTANGENT_METHODS
+    assert PARAM_SPACE.adjoint.methods == ADJOINT_METHODS
+    assert "Jacobian is dense" in full.many_selection_reason(
+        "cotangents", family="dense_control", method="sparse_sparsejac", dimension=1000,
+        cotangents=1, dtype="float64")
     for name in ("history", "tiny", "smoke", "gpu"):
         assert not list(GRIDS[name].cotangents.combinations()), name
         assert not list(GRIDS[name].adjoint.combinations()), name
@@ -98,9 +123,13 @@ def test_selection_counts_the_default_grids_many_param_sets():
     cotangents = selection_of("bench_many.TimeCotangents.track_cotangents_time")
     adjoint = selection_of("bench_many.AdjointSolve.track_adjoint_vjps")
     families = len(COTANGENT_FAMILIES)
-    assert len(cotangents.combinations(GRIDS["default"])) == families * len(COTANGENT_METHODS) * 3
-    # dense runs only at 1e3: every adjoint method once at N = 1e3
-    assert len(adjoint.combinations(GRIDS["default"])) == len(ADJOINT_METHODS)
+    # default: 7 families x 5 methods x 3 K
+    assert len(cotangents.combinations(GRIDS["default"])) == (families - 1) * 5 * 3
+    # full: 3 sizes x 3 K, every family and method but the sparse ones on dense_control
+    assert len(cotangents.combinations(GRIDS["full"])) == 9 * (
+        families * len(COTANGENT_METHODS) - len(SPARSE_METHODS))
+    # dense runs only at 1e3
+    assert len(adjoint.combinations(GRIDS["default"])) == 4
     assert len(adjoint.combinations(GRIDS["full"])) == 3 * len(ADJOINT_METHODS) - 2
     assert PARAM_SPACE.cotangents.param_names == cotangents.params
 

@@ -49,9 +49,11 @@ parameter set (docs/asv.md, "Program fingerprints", has the measured cost).
 Many VJPs at one point (benchmarks/bench_many.py, vjplab.many): two more sweeps of their own
 parameters (``ManySweep``), because K and the method are no VJP strategy of the 5-parameter
 space: ``cotangents`` (family x method x dimension x K x dtype: K cotangents at one x) and
-``adjoint`` (family x method x dimension x dtype: the adjoint solve). ``default`` runs them at
-one small size (N = 1e3) with K = 1, 16, 256 in float64, every non-scalar family for K and
-brusselator_2d for the adjoint; ``full`` adds N = 1e4 and 1e5; the other grids run none.
+``adjoint`` (family x method x dimension x dtype: the adjoint solve). ``full`` runs every
+non-scalar family and method at N = 1e3, 1e4, 1e5 with K = 1, 16, 256 in float64, and the
+adjoint solve of brusselator_2d by every method; ``default`` runs them at N = 1e3 with fewer
+methods and without dense_control (``_DEFAULT_K_METHODS``, ``_DEFAULT_ADJOINT_METHODS``); the
+other grids run none.
 
 asv's parameters are NOT a grid's: they are ``PARAM_SPACE``, the union of every grid, so results
 of different grids are the same benchmarks to asv. A grid selects which combinations run: the
@@ -239,10 +241,16 @@ class ManySweep:
 
     def skip_reason(self, *combo) -> str | None:
         """Why the sweep leaves this combination of its own product out (dense methods at
-        large dimensions)."""
+        large dimensions, sparse methods on a locality-free family)."""
         from vjplab.many.names import DENSE_METHODS
 
+        from vjplab.many.names import SPARSE_METHODS
+
         params = dict(zip(self.param_names, combo))
+        if (params["method"] in SPARSE_METHODS
+                and params["family"] in catalog.LOCALITY_FREE_FAMILIES):
+            return (f"{params['family']}'s Jacobian is dense (N colours: forming it sparsely "
+                    f"costs N JVPs, the dense Jacobian): the sparse methods leave it out")
         if params["method"] in DENSE_METHODS and params["dimension"] not in self.dense_dimensions:
             return (f"{params['method']} forms the dense Jacobian; this grid runs it only at "
                     f"dimensions {', '.join(map(str, self.dense_dimensions)) or 'none'}")
@@ -379,22 +387,33 @@ _GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localiti
 _TINY = Sweep(dimensions=(100,), large_dimensions=(), localities=(1,), families=("roll_cubic",),
               strategies=("exact", "jax_vjp"))
 
-# Many VJPs at one point (vjplab.many): every non-scalar family, every method, K = 1, 16, 256,
-# float64 (the adjoint's precision); the adjoint solve on brusselator_2d, dense only at 1e3.
+# Many VJPs at one point (vjplab.many), float64 (the adjoint's precision), K = 1, 16, 256.
+# `full`: every non-scalar family and method at N = 1e3, 1e4, 1e5, the dense solve at 1e3.
+# `default` (N = 1e3) is cut to fit its budget (docs/results.md, "How long things take"): no
+# dense_control (one VJP takes 10 ms at N = 1e3: K = 256 sequential VJPs alone are 2.5 s per
+# sample), one K-method per idea (reused_vjp stands for reused_linearize, asdex for sparsejac:
+# they measured within a few percent of each other), and the adjoint solve by the hand-written
+# adjoint, jax.vjp, the dense and the asdex solve (each GMRES method compiles two programs,
+# ~4 s: the timed solve and the counted one).
 _COUNTS = (1, 16, 256)
+_DEFAULT_K_METHODS = ("exact", "loop_vjp", "vmap_vjp", "reused_vjp", "sparse_asdex")
+_DEFAULT_ADJOINT_METHODS = ("exact", "jax_vjp", "dense", "sparse_asdex")
 
 
-def _many(dimensions: tuple[int, ...]) -> tuple[ManySweep, ManySweep]:
+def _many(dimensions: tuple[int, ...], cut: bool = False) -> tuple[ManySweep, ManySweep]:
     from vjplab.many import names
 
-    cotangents = ManySweep(names.COTANGENT_FAMILIES, names.COTANGENT_METHODS, dimensions,
-                           _COUNTS, dense_dimensions=(1_000,), with_counts=True)
-    adjoint = ManySweep(names.ADJOINT_FAMILIES, names.ADJOINT_METHODS, dimensions,
+    k_families = tuple(f for f in names.COTANGENT_FAMILIES
+                       if not (cut and f in catalog.LOCALITY_FREE_FAMILIES))
+    cotangents = ManySweep(k_families, _DEFAULT_K_METHODS if cut else names.COTANGENT_METHODS,
+                           dimensions, _COUNTS, dense_dimensions=(1_000,), with_counts=True)
+    adjoint = ManySweep(names.ADJOINT_FAMILIES,
+                        _DEFAULT_ADJOINT_METHODS if cut else names.ADJOINT_METHODS, dimensions,
                         dense_dimensions=(1_000,))
     return cotangents, adjoint
 
 
-_DEFAULT_COTANGENTS, _DEFAULT_ADJOINT = _many((1_000,))
+_DEFAULT_COTANGENTS, _DEFAULT_ADJOINT = _many((1_000,), cut=True)
 _FULL_COTANGENTS, _FULL_ADJOINT = _many((1_000, 10_000, 100_000))
 
 GRIDS: dict[str, Grid] = {
@@ -435,10 +454,12 @@ def _union(sweeps: list[Sweep]) -> Sweep:
 #: benchmarks to asv (they merge, compare and publish together); a grid only selects which
 #: combinations run (``Grid.selection_reason``; ``vjplab.selection`` builds asv's --bench).
 def _many_union(sweeps: list[ManySweep]) -> ManySweep:
-    """One many-VJPs sweep holding every combination of ``sweeps`` (values in first-seen order
-    for names, sorted for numbers)."""
+    """One many-VJPs sweep holding every combination of ``sweeps`` (names in first-seen order,
+    the sweeps with the most values first, so a cut-down sweep keeps the full one's order;
+    numbers sorted)."""
     def merged(field: str) -> tuple:
-        seen = {value: None for sweep in sweeps for value in getattr(sweep, field)}
+        widest_first = sorted(sweeps, key=lambda sweep: -len(getattr(sweep, field)))
+        seen = {value: None for sweep in widest_first for value in getattr(sweep, field)}
         return tuple(sorted(seen)) if field in ("dimensions", "counts") else tuple(seen)
 
     return ManySweep(merged("families"), merged("methods"), merged("dimensions"),

@@ -7,10 +7,15 @@ Input is the time of all K VJPs per (family, method, N, K) and of the adjoint so
 
 Per (family, N) and K the table names the fastest *automatic* method (every K-method but the
 hand-written ``exact``) and its time over ``exact``'s at the same K. The break-even K of a
-sparse method (J formed once, then one O(nnz) product per cotangent) is where it overtakes the
-best other automatic method: each method's time is fitted as ``t(K) = a + b K`` (least squares
-over the measured K; a: the set-up, b: the cost per VJP), and the break-even is the smallest
-integer K <= ``BREAK_EVEN_LIMIT`` with ``t_sparse(K) <= min over the others t(K)``.
+sparse method (J formed once, then one O(nnz) product per cotangent) is where it starts to pay
+for that set-up: each automatic method's time is modelled as ``t(K) = a + b K`` through its
+times at the smallest and largest measured K (b: the cost per VJP, a: the rest, the set-up),
+and the break-even is the smallest integer K from which the sparse line stays at or below every
+other automatic method's line: ``max(1, ceil(max_j (a_s - a_j) / (b_j - b_s)))`` when the
+sparse method's b_s is below every b_j, none otherwise (its products cost more than the others'
+VJPs, so it falls behind for large K whatever it saves at small K), and none past
+``BREAK_EVEN_LIMIT``. A least-squares line is not used: with K = 1, 16, 256 it is set by the
+largest K and its intercept (the set-up) can come out negative.
 """
 
 from __future__ import annotations
@@ -108,43 +113,28 @@ class FamilyRow:
 
 
 def linear_fit(points: dict[int, float]) -> tuple[float, float]:
-    """(a, b) of the least-squares line t = a + b K through ``points`` {K: t} (one point:
-    a = 0, b = t / K)."""
+    """(a, b) of the line t = a + b K through ``points`` {K: t} at the smallest and the largest
+    K (module docstring); one point: a = 0, b = t / K."""
     if len(points) == 1:
         ((k, t),) = points.items()
         return 0.0, t / k
-    ks, ts = list(points), list(points.values())
-    mean_k, mean_t = statistics.fmean(ks), statistics.fmean(ts)
-    b = (sum((k - mean_k) * (t - mean_t) for k, t in zip(ks, ts))
-         / sum((k - mean_k) ** 2 for k in ks))
-    return mean_t - b * mean_k, b
+    low, high = min(points), max(points)
+    b = (points[high] - points[low]) / (high - low)
+    return points[low] - b * low, b
 
 
 def break_even(sparse: dict[int, float], others: list[dict[int, float]],
                limit: int = BREAK_EVEN_LIMIT) -> int | None:
-    """Smallest K <= limit where the sparse fit is at most every other method's fit (module
-    docstring); None when there is none."""
+    """Smallest K (1 <= K <= limit) from which the sparse line stays at or below every other
+    method's line (module docstring); None when there is none."""
     if not others:
         return None
     a_s, b_s = linear_fit(sparse)
     fits = [linear_fit(o) for o in others]
-
-    def sparse_wins(k: int) -> bool:
-        return a_s + b_s * k <= min(a + b * k for a, b in fits)
-
-    if sparse_wins(1):
-        return 1
-    # the difference of lines against their lower envelope (concave) changes sign at most
-    # twice; scan K on a doubling grid, then bisect the first interval where sparse wins
-    lo, hi = 1, 2
-    while hi <= limit and not sparse_wins(hi):
-        lo, hi = hi, hi * 2
-    if hi > limit:
-        return limit if sparse_wins(limit) else None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if sparse_wins(mid) else (mid, hi)
-    return hi
+    if any(b <= b_s for _, b in fits):
+        return None  # some other method costs no more per VJP: sparse never stays ahead
+    start = max([1] + [math.ceil((a_s - a) / (b - b_s) - 1e-9) for a, b in fits])
+    return start if start <= limit else None
 
 
 def cotangent_rows(times: CotangentTimes) -> list[FamilyRow]:
