@@ -121,7 +121,7 @@ def test_grids_run_many_sweeps_on_default_and_full_only():
 
 def test_selection_counts_the_default_grids_many_param_sets():
     cotangents = selection_of("bench_many.TimeCotangents.track_cotangents_time")
-    adjoint = selection_of("bench_many.AdjointSolve.track_adjoint_vjps")
+    adjoint = selection_of("bench_many.AdjointCounts.track_adjoint_vjps")
     families = len(COTANGENT_FAMILIES)
     # default: 7 families x 5 methods x 3 K
     assert len(cotangents.combinations(GRIDS["default"])) == (families - 1) * 5 * 3
@@ -135,7 +135,7 @@ def test_selection_counts_the_default_grids_many_param_sets():
 
 
 def test_bench_many_setup_reads_the_table_and_skips_with_reasons():
-    from benchmarks.bench_many import AdjointSolve, TimeCotangents
+    from benchmarks.bench_many import AdjointCounts, AdjointSolve, TimeCotangents
     from benchmarks.params import GRID
 
     if GRID.name != "default":
@@ -151,13 +151,16 @@ def test_bench_many_setup_reads_the_table_and_skips_with_reasons():
         bench.setup({combo: {"failed": "boom"}}, *combo)
     with pytest.raises(NotImplementedError, match="not in the 'default' grid"):
         bench.setup({}, "smoothness_1d", "vmap_vjp", 1000, 16, "float64")
-    solve = AdjointSolve()
+    solve, counts = AdjointSolve(), AdjointCounts()
     dense = ("brusselator_2d", "dense", 1000, "float64")
-    solve.setup({dense: {"seconds": samples, "vjps": None, "iterations": None}}, *dense)
+    dense_table = {dense: {"seconds": samples, "vjps": None, "iterations": None}}
+    solve.setup(dense_table, *dense)
     assert solve.track_adjoint_time(None, *dense) == samples
-    with pytest.raises(NotImplementedError, match="makes no VJPs"):
-        solve.track_adjoint_vjps(None, *dense)
+    with pytest.raises(NotImplementedError, match="makes no VJPs"):  # a skip in setup
+        counts.setup(dense_table, *dense)
     gmres = ("brusselator_2d", "exact", 1000, "float64")
-    solve.setup({gmres: {"seconds": samples, "vjps": 41, "iterations": 38}}, *gmres)
-    assert solve.track_adjoint_vjps(None, *gmres) == 41
-    assert solve.track_adjoint_iterations(None, *gmres) == 38
+    counts.setup({gmres: {"seconds": samples, "vjps": 41, "iterations": 38}}, *gmres)
+    assert counts.track_adjoint_vjps(None, *gmres) == 41
+    assert counts.track_adjoint_iterations(None, *gmres) == 38
+    # both classes share one setup_cache (asv keys it by the function's source line)
+    assert AdjointSolve.setup_cache is AdjointCounts.setup_cache

@@ -73,7 +73,7 @@ SELECTIONS: tuple[Selection, ...] = (
     # many VJPs at one point (vjplab.many), each kind one shared setup_cache measurement
     Selection(r"bench_many\.TimeCotangents\.track_\w+", "cotangents", COTANGENT_PARAMS,
               shared_measurement=True),
-    Selection(r"bench_many\.AdjointSolve\.track_\w+", "adjoint", ADJOINT_PARAMS,
+    Selection(r"bench_many\.Adjoint(?:Solve|Counts)\.track_\w+", "adjoint", ADJOINT_PARAMS,
               shared_measurement=True),
 )
 

@@ -30,8 +30,8 @@ from vjplab.many.names import HAND_WRITTEN, SPARSE_METHODS
 
 COTANGENTS_BENCHMARK = "bench_many.TimeCotangents.track_cotangents_time"
 ADJOINT_BENCHMARKS = {"seconds": "bench_many.AdjointSolve.track_adjoint_time",
-                      "iterations": "bench_many.AdjointSolve.track_adjoint_iterations",
-                      "vjps": "bench_many.AdjointSolve.track_adjoint_vjps"}
+                      "iterations": "bench_many.AdjointCounts.track_adjoint_iterations",
+                      "vjps": "bench_many.AdjointCounts.track_adjoint_vjps"}
 #: The break-even search stops here ("none up to ...").
 BREAK_EVEN_LIMIT = 100_000
 
