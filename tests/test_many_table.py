@@ -96,6 +96,12 @@ def test_grids_run_many_sweeps_on_default_and_full_only():
     # the suite's space keeps the full order whatever grid cut it down
     assert PARAM_SPACE.cotangents.methods == COTANGENT_METHODS
     assert PARAM_SPACE.adjoint.methods == ADJOINT_METHODS
+    assert "only at dimensions 1000" in full.many_selection_reason(
+        "cotangents", family="dense_control", method="vmap_vjp", dimension=10_000,
+        cotangents=1, dtype="float64")
+    assert full.cotangents.at_dimensions([1_000, 7]).dimensions == (1_000,)
+    with pytest.raises(ValueError, match="allowed: 1000, 10000, 100000"):
+        full.cotangents.at_dimensions([7])
     assert "Jacobian is dense" in full.many_selection_reason(
         "cotangents", family="dense_control", method="sparse_sparsejac", dimension=1000,
         cotangents=1, dtype="float64")
@@ -125,9 +131,11 @@ def test_selection_counts_the_default_grids_many_param_sets():
     families = len(COTANGENT_FAMILIES)
     # default: 7 families x 5 methods x 3 K
     assert len(cotangents.combinations(GRIDS["default"])) == (families - 1) * 5 * 3
-    # full: 3 sizes x 3 K, every family and method but the sparse ones on dense_control
-    assert len(cotangents.combinations(GRIDS["full"])) == 9 * (
-        families * len(COTANGENT_METHODS) - len(SPARSE_METHODS))
+    # full: 3 K x (3 sizes x every other family and method + dense_control at 1e3 alone,
+    # without the sparse methods)
+    assert len(cotangents.combinations(GRIDS["full"])) == 3 * (
+        3 * (families - 1) * len(COTANGENT_METHODS)
+        + len(COTANGENT_METHODS) - len(SPARSE_METHODS))
     # dense runs only at 1e3
     assert len(adjoint.combinations(GRIDS["default"])) == 4
     assert len(adjoint.combinations(GRIDS["full"])) == 3 * len(ADJOINT_METHODS) - 2

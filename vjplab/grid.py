@@ -240,8 +240,9 @@ class ManySweep:
         return None
 
     def skip_reason(self, *combo) -> str | None:
-        """Why the sweep leaves this combination of its own product out (dense methods at
-        large dimensions, sparse methods on a locality-free family)."""
+        """Why the sweep leaves this combination of its own product out (dense methods and
+        locality-free families at large dimensions, sparse methods on a locality-free
+        family)."""
         from vjplab.many.names import DENSE_METHODS
 
         from vjplab.many.names import SPARSE_METHODS
@@ -251,6 +252,11 @@ class ManySweep:
                 and params["family"] in catalog.LOCALITY_FREE_FAMILIES):
             return (f"{params['family']}'s Jacobian is dense (N colours: forming it sparsely "
                     f"costs N JVPs, the dense Jacobian): the sparse methods leave it out")
+        if (params["family"] in catalog.LOCALITY_FREE_FAMILIES
+                and params["dimension"] not in self.dense_dimensions):
+            return (f"{params['family']} is dense (one VJP takes ~10 ms at N = 1e3 and grows "
+                    f"as N^2); this grid runs it only at dimensions "
+                    f"{', '.join(map(str, self.dense_dimensions)) or 'none'}")
         if params["method"] in DENSE_METHODS and params["dimension"] not in self.dense_dimensions:
             return (f"{params['method']} forms the dense Jacobian; this grid runs it only at "
                     f"dimensions {', '.join(map(str, self.dense_dimensions)) or 'none'}")
@@ -258,6 +264,16 @@ class ManySweep:
 
     def restricted_to(self, families: list[str]) -> "ManySweep":
         return replace(self, families=tuple(f for f in self.families if f in families))
+
+    def at_dimensions(self, dimensions: Iterable[int]) -> "ManySweep":
+        """This sweep at those of its dimensions in ``dimensions``; ValueError naming its
+        dimensions when none is."""
+        wanted = set(dimensions)
+        kept = tuple(n for n in self.dimensions if n in wanted)
+        if not kept:
+            raise ValueError(f"no dimension of {sorted(wanted)} in this sweep; allowed: "
+                             f"{', '.join(map(str, self.dimensions))}")
+        return replace(self, dimensions=kept)
 
 
 #: The two sweeps of a grid over every strategy: the latency benchmark's and the

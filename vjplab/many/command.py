@@ -2,7 +2,8 @@
 'which strategy for how many VJPs' and adjoint tables (Markdown), with the machine.
 
 By default the ``default`` grid's sweeps (N = 1e3, K = 1, 16, 256, float64); ``--families``
-narrows them. The process enters the sweep's dtype and pins itself to one CPU first, as a
+and ``--dimensions`` narrow a grid's sweeps (``--grid full --dimensions 1000,10000``: every
+K-method and adjoint method at two sizes). The process enters the sweep's dtype and pins itself to one CPU first, as a
 benchmark process does (vjplab.x64, vjplab.cpu_affinity).
 """
 
@@ -23,6 +24,8 @@ def add_parser(sub) -> None:
     many.add_argument("--grid", choices=sorted(GRIDS), default="default",
                       help="whose many-VJPs sweeps to measure (default: %(default)s)")
     many.add_argument("--families", help="comma-separated families (default: the grid's)")
+    many.add_argument("--dimensions", help="comma-separated N, a subset of the grid's "
+                                           "(default: all of them)")
     many.add_argument("--kind", choices=("cotangents", "adjoint", "both"), default="both")
     many.add_argument("--json", type=Path, help="also write the measured tables here")
 
@@ -44,6 +47,13 @@ def many_command(args: argparse.Namespace) -> int:
             return 2
     kinds = ("cotangents", "adjoint") if args.kind == "both" else (args.kind,)
     sweeps = {kind: grid.sweep(kind) for kind in kinds}
+    if args.dimensions:
+        try:
+            wanted = [int(n) for n in args.dimensions.split(",")]
+            sweeps = {kind: sweep.at_dimensions(wanted) for kind, sweep in sweeps.items()}
+        except ValueError as exc:
+            print(f"vjplab many: --dimensions: {exc}", file=sys.stderr)
+            return 2
     if not any(list(s.combinations()) for s in sweeps.values()):
         print(f"vjplab many: the {grid.name!r} grid runs no many-VJPs combination of "
               f"{args.kind}", file=sys.stderr)
