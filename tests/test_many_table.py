@@ -172,3 +172,46 @@ def test_bench_many_setup_reads_the_table_and_skips_with_reasons():
     assert counts.track_adjoint_iterations(None, *gmres) == 38
     # both classes share one setup_cache (asv keys it by the function's source line)
     assert AdjointSolve.setup_cache is AdjointCounts.setup_cache
+
+
+def test_report_page_shows_the_many_section_from_a_results_file(tmp_path):
+    """A results file with bench_many numbers: the page names the winner per K with its ratio,
+    the break-even and the adjoint rows; a file without them says how to get them."""
+    import json
+
+    from tests.asv_files import entry, write_file
+    from vjplab.dashboard import report_page
+
+    k_params = [["'roll_cubic'"], ["'exact'", "'vmap_vjp'", "'sparse_asdex'"], ["1000"],
+                ["1", "256"], ["'float64'"]]
+    # exact 1 + K, vmap 2 + 2 K, sparse 50 + K / 2 (microseconds): sparse wins from K = 32
+    times = [1e-6 * t for t in (2, 257, 4, 514, 50.5, 178)]
+    a_params = [["'brusselator_2d'"], ["'exact'", "'dense'"], ["1000"], ["'float64'"]]
+    results = {table.COTANGENTS_BENCHMARK: entry(times, k_params),
+               table.ADJOINT_BENCHMARKS["seconds"]: entry([1e-3, 3e-2], a_params),
+               table.ADJOINT_BENCHMARKS["vjps"]: entry([78.0, None], a_params),
+               table.ADJOINT_BENCHMARKS["iterations"]: entry([74.0, None], a_params)}
+    root = tmp_path / "results"
+    write_file(root, results)
+    meta = json.loads((root / "benchmarks.json").read_text())
+    for name, names, unit in ((table.COTANGENTS_BENCHMARK, k_params, "seconds"),
+                              *((b, a_params, u) for b, u in (
+                                  (table.ADJOINT_BENCHMARKS["seconds"], "seconds"),
+                                  (table.ADJOINT_BENCHMARKS["vjps"], "VJPs"),
+                                  (table.ADJOINT_BENCHMARKS["iterations"], "iterations")))):
+        meta[name] = {"name": name, "version": "v1" * 32, "unit": unit, "type": "track",
+                      "param_names": ["family", "method", "dimension"]
+                      + (["cotangents"] if len(names) == 5 else []) + ["dtype"]}
+    (root / "benchmarks.json").write_text(json.dumps(meta))
+    page = report_page.write_report(root, tmp_path / "html").read_text()
+    section = page[page.index('<section id="many">'):]
+    section = section[:section.index("</section>")]
+    assert "<td>vmap_vjp (2.00x exact)</td>" in section  # K = 1: 4 / 2
+    assert "<td>sparse_asdex (0.69x exact)</td>" in section  # K = 256: 178 / 257
+    assert "asdex: 32" in section
+    assert "<td>dense</td><td>30 ms</td><td>30.00&times;</td>" in section
+    assert section.index("<td>exact</td>") < section.index("<td>dense</td>")  # exact first
+    assert "<td>exact</td><td>1 ms</td><td>1.00&times;</td><td>74</td><td>78</td>" in section
+    empty = tmp_path / "empty"
+    write_file(empty, {})
+    assert "no many-VJPs numbers" in report_page.write_report(empty, tmp_path / "h2").read_text()

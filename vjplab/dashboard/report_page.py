@@ -405,7 +405,7 @@ td.gap{color:#999;text-align:center} td.gap a{text-decoration:none}
 .seed td,.seed th{font-size:15px} .headline{font-size:17px} .ratio{color:#b00}
 dl.info{display:grid;grid-template-columns:max-content auto;gap:2px 1em;font-size:13px}
 dl.info dt{font-weight:bold} dl.info dd{margin:0} img{max-width:100%}
-nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}
+nav a{margin-right:1.2em} ol.notes,p.note{font-size:12px;color:#555}
 #reference details{margin:0.3em 0} #reference summary{cursor:pointer;font-size:14px}
 .warn{color:#b00;font-weight:bold}"""
 

@@ -26,7 +26,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterable
 
-from vjplab.many.names import HAND_WRITTEN, SPARSE_METHODS
+from vjplab.many.names import ADJOINT_METHODS, HAND_WRITTEN, SPARSE_METHODS
 
 COTANGENTS_BENCHMARK = "bench_many.TimeCotangents.track_cotangents_time"
 ADJOINT_BENCHMARKS = {"seconds": "bench_many.AdjointSolve.track_adjoint_time",
@@ -180,9 +180,17 @@ def _winner_text(winner: Winner | None) -> str:
 def _break_even_text(row: FamilyRow) -> str:
     if not row.break_even:
         return "not measured"
-    return ", ".join(f"{m.removeprefix('sparse_')}: "
-                     f"{'none up to ' + format(BREAK_EVEN_LIMIT, ',') if k is None else k}"
+    return ", ".join(f"{m.removeprefix('sparse_')}: {'never' if k is None else k}"
                      for m, k in sorted(row.break_even.items()))
+
+
+#: What the break-even column means (the tables' footnote).
+BREAK_EVEN_NOTE = ("Break-even K: from this K on the sparse Jacobian (formed once, then one "
+                   "product per cotangent) stays the fastest automatic method, on lines "
+                   "t = a + b K through each method's times at the smallest and largest K; "
+                   f"never: its cost per VJP b is not below every other method's (or the "
+                   f"crossing is past K = {BREAK_EVEN_LIMIT:,}), so whatever it saves at small K "
+                   "it falls behind.")
 
 
 def cotangent_markdown(rows: list[FamilyRow]) -> str:
@@ -195,14 +203,24 @@ def cotangent_markdown(rows: list[FamilyRow]) -> str:
         cells = [_winner_text(row.winners.get(k)) for k in counts]
         lines.append(f"| {row.family} | {row.dimension} | " + " | ".join(cells)
                      + f" | {_break_even_text(row)} |")
-    return "\n".join(lines)
+    return "\n".join(lines + ["", BREAK_EVEN_NOTE])
+
+
+def _adjoint_order(results: AdjointResults) -> list[tuple[tuple[str, str, int], dict]]:
+    """Rows by family, N, then method in ADJOINT_METHODS order (exact first)."""
+    def key(item):
+        (family, method, n), _ = item
+        rank = ADJOINT_METHODS.index(method) if method in ADJOINT_METHODS else len(ADJOINT_METHODS)
+        return family, n, rank, method
+
+    return sorted(results.items(), key=key)
 
 
 def adjoint_markdown(results: AdjointResults) -> str:
     """The adjoint solve per (family, N, method): time to solution, iterations, VJPs, ratio."""
     lines = ["| family | N | method | time to solution | / exact | iterations | VJPs per solve |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for (family, method, n), entry in sorted(results.items()):
+    for (family, method, n), entry in _adjoint_order(results):
         exact = results.get((family, HAND_WRITTEN, n), {}).get("seconds")
         ratio = f"{entry['seconds'] / exact:.2f}" if exact else "-"
         counts = [str(int(entry[key])) if entry.get(key) is not None else "- (direct)"
@@ -228,7 +246,7 @@ def cotangent_html(rows: list[FamilyRow]) -> str:
 
 def adjoint_html(results: AdjointResults) -> str:
     rows = []
-    for (family, method, n), entry in sorted(results.items()):
+    for (family, method, n), entry in _adjoint_order(results):
         exact = results.get((family, HAND_WRITTEN, n), {}).get("seconds")
         ratio = f"{entry['seconds'] / exact:.2f}&times;" if exact else ""
         counts = [str(int(entry[key])) if entry.get(key) is not None else "direct"
@@ -250,20 +268,28 @@ def report_section(measurements: Iterable, machine: str) -> str:
                 "no many-VJPs numbers (benchmarks/bench_many.py runs on the default and full "
                 "grids; <code>python -m vjplab many</code> measures them alone).</p></section>")
     parts = ['<section id="many"><h2>Which strategy for how many VJPs</h2>',
-             f"<p>K cotangents at one point x on {html.escape(machine)}, float64: the fastest "
-             "automatic method per K and its time over the hand-written adjoint's "
-             "(<code>exact</code>, vmapped over K). loop_vjp: K jax.vjp calls; vmap_vjp: one "
-             "vmapped pullback; reused_vjp / reused_linearize: the pullback built once, applied "
-             "K times; sparse_*: J formed once (colouring), then K products. The break-even K "
-             "is where a sparse Jacobian overtakes the best other automatic method (linear fit "
-             "of time against K).</p>"]
+             f"<p>K VJPs J(x)<sup>T</sup>c<sub>i</sub> at one point x on "
+             f"{html.escape(machine)}, float64, k = 1 (N: the grid's size; each family runs "
+             "at its nearest valid N). Each cell: the fastest <em>automatic</em> method for "
+             "all K VJPs together, and its time over the hand-written adjoint's "
+             "(<code>exact</code>, vmapped over K); below 1 it beats it. "
+             "<code>loop_vjp</code>: K <code>jax.vjp</code> calls; <code>vmap_vjp</code>: one "
+             "call, the pullback vmapped over K; <code>reused_vjp</code> / "
+             "<code>reused_linearize</code>: the pullback built once, then K calls (what a "
+             "Krylov solver can do); <code>sparse_*</code>: J formed once by colouring (the "
+             "colouring itself untimed), then one product C J.</p>"]
     if cotangents:
         parts.append(cotangent_html(cotangent_rows(cotangents)))
+        parts.append(f'<p class="note">{html.escape(BREAK_EVEN_NOTE)}</p>')
     if adjoint:
         parts.append("<h3>The adjoint solve J(u)<sup>T</sup> &lambda; = g</h3><p>brusselator_2d "
-                     "at its steady state; GMRES (restart 30, tol 1e-11) with each VJP as the "
-                     "operator, the dense solve, the sparse-Jacobian GMRES. Iterations and VJPs "
-                     "are counted in a separate untimed solve.</p>")
+                     "(k = 1) at the root u of a manufactured steady residual; GMRES (restart "
+                     "30, relative tolerance 1e-11) with each VJP as the operator "
+                     "(<code>reused_vjp</code>: the pullback built once per solve), the dense "
+                     "solve (<code>jax.jacfwd</code>, then LU) and GMRES on a sparse J formed "
+                     "once per solve. Every method's &lambda; matches the dense solve's to a "
+                     "relative 1e-8. Time to solution; iterations and VJPs (operator "
+                     "applications) counted in a separate untimed solve.</p>")
         parts.append(adjoint_html(adjoint))
     parts.append("</section>")
     return "\n".join(parts)
