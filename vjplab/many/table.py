@@ -179,7 +179,7 @@ def _winner_text(winner: Winner | None) -> str:
 
 def _break_even_text(row: FamilyRow) -> str:
     if not row.break_even:
-        return "not measured"
+        return "no sparse method"
     return ", ".join(f"{m.removeprefix('sparse_')}: {'never' if k is None else k}"
                      for m, k in sorted(row.break_even.items()))
 
