@@ -215,3 +215,57 @@ def test_spy_writes_a_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["spy", "roll_cubic", "--dimension", "40", "--locality", "2", "--library",
                  "scipy", "-o", str(tmp_path / "x.png")]) == 2
+
+
+def test_report_page_has_the_sparse_phases_and_the_picture(tmp_path):
+    """A run with sparse phases: the report's section lists them and shows the spy picture
+    (or says why it could not be drawn, with the command); a run without: a note with the
+    command."""
+    import json
+
+    from tests.asv_files import FOUR, TIME, entry, write_file
+    from vjplab.dashboard import report_page, sparse_section
+
+    results = tmp_path / "results"
+    params = [["'roll_cubic'"], ["'asdex_sparse'", "'sparsejac_sparse'"], ["1000"], ["4"],
+              ["'float32'"]]
+    values = {"bench_sparse.SparseColours.track_sparse_colours": [9, 10],
+              "bench_sparse.SparsePlanTime.track_sparse_plan_time": [0.25, 0.125],
+              "bench_sparse.SparseJacobianTime.track_sparse_jacobian_time": [4e-5, 5e-5],
+              "bench_sparse.SparseProductTime.track_sparse_product_time": [3e-5, None]}
+    results.mkdir()
+    meta = {TIME: {"unit": "seconds", "type": "time", "param_names": FOUR},
+            **{name: {"unit": "seconds", "type": "track", "param_names": FOUR + ["dtype"]}
+               for name in values}}
+    (results / "benchmarks.json").write_text(json.dumps(
+        {**{n: {"name": n, "version": "v1" * 32, **m} for n, m in meta.items()}, "version": 2}))
+    write_file(results, {TIME: entry([1e-4, 2e-5]),
+                         **{name: entry(v, params) for name, v in values.items()}})
+    page = report_page.write_report(results, tmp_path / "html", reference_dir=False)
+    text = page.read_text()
+    section = text[text.index('<section id="sparse">'):]
+    section = section[:section.index("</section>")]
+    assert ("<tr><td>roll_cubic</td><td>asdex_sparse</td><td>1e3</td><td>4</td><td>9</td>"
+            "<td>250 ms</td>") in section
+    assert "<td>sparsejac_sparse</td><td>1e3</td><td>4</td><td>10</td>" in section
+    assert "&ndash;" in section  # the missing product time is a gap, not a zero
+    command = sparse_section.spy_command(*sparse_section.SPY_CASE)
+    assert command in section
+    spy_png = tmp_path / "html" / report_page.PLOTS_DIR / sparse_section.SPY_NAME
+    try:
+        from vjplab.sparse.spy import default_library
+
+        default_library()
+    except ValueError:
+        assert "could not be drawn" in section and not spy_png.exists()
+    else:
+        assert f'src="{report_page.PLOTS_DIR}/{sparse_section.SPY_NAME}"' in section
+        assert spy_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    plain = tmp_path / "plain"
+    write_file(plain, {TIME: entry([1e-4, 2e-5])})
+    text = report_page.write_report(plain, tmp_path / "plain-html", reference_dir=False)\
+        .read_text()
+    assert "This run measured no sparse phases" in text and command in text
+    assert not (tmp_path / "plain-html" / report_page.PLOTS_DIR / sparse_section.SPY_NAME)\
+        .exists()

@@ -8,6 +8,8 @@ all written into asv's html directory:
 * which strategy is fastest per family x N x k;
 * per family, latency and device time against N (log-log, one line per strategy, one panel
   per locality);
+* the sparse Jacobians' phases and colour counts, with the sparsity picture of roll_cubic
+  coloured by colour group (vjplab.dashboard.sparse_section);
 * every strategy's latency, device time, XLA memory and float32 accuracy, with ratios to the
   hand-written adjoint ``exact``; gaps (skipped, not in the grid) show the reason in a
   footnote, never a zero;
@@ -30,6 +32,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from vjplab.dashboard import sparse_section
 from vjplab.dashboard.reference_section import compare_with_reference, section_html
 from vjplab.dashboard.report_plots import format_n as _n
 from vjplab.dashboard.report_plots import growth_exponent, write_plots
@@ -420,9 +423,10 @@ def many_section(run: RunData) -> str:
 
 
 def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
-           reference: str = "") -> str:
+           reference: str = "", sparse: str = "") -> str:
     """The page; ``reference`` is the section beside the reference machine (HTML, may be
-    empty: vjplab.dashboard.reference_section)."""
+    empty: vjplab.dashboard.reference_section), ``sparse`` the sparse Jacobians' section (HTML,
+    may be empty: vjplab.dashboard.sparse_section)."""
     notes = Footnotes()
     seed = seed_section(run, notes)
     fastest = fastest_section(rows, notes)
@@ -453,6 +457,7 @@ line; 1 = linear, 2 = quadratic). A missing point is a gap (see the table's foot
 Latency is one call including dispatch; device time is the computation alone (R calls in
 one jitted loop).</p>
 {plots or '<p>No measured latency or device time in this run.</p>'}</section>
+{sparse}
 {table}
 {many}
 <section><h2>Gaps</h2>{notes.html()}</section>
@@ -484,7 +489,8 @@ def write_report(results_dir: Path, html_dir: Path, commit: str | None = None,
     (html_dir / JSON_NAME).write_text(table_json(run, rows))
     page = html_dir / PAGE_NAME
     page.write_text(render(run, rows, figures,
-                           section_html(compare_with_reference(run, reference_dir))))
+                           section_html(compare_with_reference(run, reference_dir)),
+                           sparse_section.section_html(run, html_dir / PLOTS_DIR, PLOTS_DIR)))
     return page
 
 

@@ -17,8 +17,9 @@ vmap) plus a gather into the BCOO, and ``transpose_product(J, c)`` one pass over
 nonzeros: ``(J^T c)_j = sum_i J_ij c_i``.
 
 Colouring is Python (sparsejac: networkx's greedy colouring over a graph of N vertices and
-about N (4k) edges) or numba (asdex), and asdex's pattern detection interprets the jaxpr
-element by element, so building a plan is slow at large N: ``COLOURING_LIMIT_NNZ`` says where
+about N (4k) edges for a 1-d band) or numba (asdex), and asdex's pattern detection propagates
+index sets through the jaxpr element by element, so building a plan costs about 2-7 us per
+nonzero on the 2-core reference VM (30 s at 9e6 nonzeros): ``COLOURING_LIMIT_NNZ`` says where
 it stops being practical (measured, docs/results.md), and ``plan`` raises Infeasible beyond.
 """
 
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
 
     from vjplab.problems import Problem
 
-#: Largest Jacobian (structural nonzeros) each library's plan is built for: beyond it, building
-#: the pattern and colouring takes longer than a benchmark process should wait (measured on the
-#: 2-core reference machine for roll_cubic, k = 4, N = 1e3 .. 1e5: docs/results.md, "Sparse
-#: Jacobians").
-COLOURING_LIMIT_NNZ: dict[str, int] = {"asdex": 10_000_000, "sparsejac": 10_000_000}
+#: Largest Jacobian (structural nonzeros) each library's plan is built for: beyond it, one
+#: build of the pattern and colouring takes over ~10-30 s and several GB. Measured on the 2-core
+#: AMD EPYC VM (docs/results.md, "Sparse Jacobians"): both libraries cost 2-7 us per nonzero
+#: (asdex 2.2-5.5, sparsejac 2.0-7.3: networkx's graph grows with the columns' conflicts, e.g.
+#: 2-d stencils), so roll_cubic N = 1e6, k = 1 (3e6 nonzeros) builds in 6.5 s (asdex) and 7.7 s
+#: (sparsejac), k = 4 (9e6) in 32 s and 18 s with 6.0 and 4.5 GB peak RSS: past the limit.
+COLOURING_LIMIT_NNZ: dict[str, int] = {"asdex": 4_000_000, "sparsejac": 4_000_000}
 
 
 @dataclass(frozen=True)

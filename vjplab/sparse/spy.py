@@ -17,6 +17,11 @@ from vjplab.sparse.libraries import LIBRARIES, unavailable_reason
 
 #: Largest block drawn, rows and columns.
 MAX_DRAWN = 256
+#: Hues of the colour groups (matplotlib's tab20 reordered: the strong hues first, so that up
+#: to ten groups never get two shades of one hue).
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
+           "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5")
 
 
 def default_library() -> str:
@@ -36,6 +41,7 @@ def spy(problem, library: str, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
 
     from vjplab.sparse.plans import plan
 
@@ -48,23 +54,29 @@ def spy(problem, library: str, path: Path) -> Path:
     colours = np.asarray(sparse_plan.column_colours)[cols]
 
     size = max(0.5, min(40.0, 6000.0 / max(shown_m, shown_n) ** 1.5))
-    fig, ax = plt.subplots(figsize=(6.4, 6.4 * max(0.3, shown_m / shown_n) + 0.6))
-    cmap = plt.get_cmap("tab20" if sparse_plan.colours > 10 else "tab10")
-    scatter = ax.scatter(cols, rows, c=colours % cmap.N, cmap=cmap, vmin=0, vmax=cmap.N - 1,
-                         s=size, marker="s", linewidths=0)
+    fig, ax = plt.subplots(figsize=(7.2, 6.0 * max(0.3, shown_m / shown_n) + 0.8))
+    # one hue per colour group (cycling through PALETTE past its length), with a colour bar
+    # whose bands are centred on the group numbers
+    hues = [PALETTE[g % len(PALETTE)] for g in range(sparse_plan.colours)]
+    cmap = ListedColormap(hues)
+    norm = BoundaryNorm(np.arange(sparse_plan.colours + 1) - 0.5, cmap.N)
+    scatter = ax.scatter(cols, rows, c=colours, cmap=cmap, norm=norm, s=size, marker="s",
+                         linewidths=0)
     ax.set_xlim(-0.5, shown_n - 0.5)
     ax.set_ylim(shown_m - 0.5, -0.5)
     ax.set_aspect("equal")
     ax.set_xlabel("column j (input)")
     ax.set_ylabel("row i (output)")
     block = "" if (shown_m, shown_n) == (m, n) else f", leading {shown_m} x {shown_n} block"
+    cycled = (f"; hues repeat every {len(PALETTE)} groups"
+              if sparse_plan.colours > len(PALETTE) else "")
     ax.set_title(f"{problem.family} N={problem.dimension} k={problem.locality}: "
-                 f"{sparse_plan.nnz:,} nonzeros, {sparse_plan.colours} colours\n"
-                 f"({library} column colouring; M x N = {m} x {n}{block})", fontsize=10)
-    if sparse_plan.colours <= cmap.N:
-        bar = fig.colorbar(scatter, ax=ax, shrink=0.8, ticks=range(sparse_plan.colours))
-        bar.set_label("colour group")
-        bar.ax.set_ylim(-0.5, sparse_plan.colours - 0.5)
+                 f"{sparse_plan.nnz:,} nonzeros, {sparse_plan.colours} colours (= JVPs)\n"
+                 f"{library} column colouring; M x N = {m} x {n}{block}{cycled}", fontsize=10)
+    step = max(1, -(-sparse_plan.colours // 20))
+    bar = fig.colorbar(scatter, ax=ax, shrink=0.8,
+                       ticks=range(0, sparse_plan.colours, step))
+    bar.set_label("colour group (columns of one group share no row)")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
