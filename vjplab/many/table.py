@@ -277,7 +277,9 @@ def report_section(measurements: Iterable, machine: str) -> str:
              "call, the pullback vmapped over K; <code>reused_vjp</code> / "
              "<code>reused_linearize</code>: the pullback built once, then K calls (what a "
              "Krylov solver can do); <code>sparse_*</code>: J formed once by colouring (the "
-             "colouring itself untimed), then one product C J.</p>"]
+             "colouring itself untimed), then one product C J. At small N and K every call sits "
+             "near the per-call floor (~15 &micro;s pinned on a CPU), so ratios there are ~1; "
+             "docs/results.md has both sizes and what they say.</p>"]
     if cotangents:
         parts.append(cotangent_html(cotangent_rows(cotangents)))
         parts.append(f'<p class="note">{html.escape(BREAK_EVEN_NOTE)}</p>')
