@@ -70,3 +70,13 @@ XLAMemory = metric_benchmark(
     "XLAMemory", "xla_memory_bytes", "track_xla_memory", "bytes",
     "VJP buffers (XLA memory analysis)",
     "XLA memory analysis: argument + output + temp - alias bytes of one compiled VJP.")
+AchievedBandwidth = metric_benchmark(
+    "AchievedBandwidth", "achieved_bandwidth", "track_achieved_bandwidth", "GB/s",
+    "VJP achieved bandwidth (minimal bytes / device time)",
+    "(2N + M) x itemsize (x and c read once, the result written once: a floor) over each "
+    "device-time sample, in GB/s; derived from track_device_time's samples, not re-timed.")
+BandwidthFraction = metric_benchmark(
+    "BandwidthFraction", "bandwidth_fraction", "track_bandwidth_fraction", "unitless",
+    "VJP bandwidth as a fraction of the copy kernel's",
+    "Achieved bandwidth over the stream bandwidth of a copy kernel timed in the same process "
+    "on the same device and pinning (vjplab.measure.bandwidth); stream = achieved / fraction.")

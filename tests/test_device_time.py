@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import pytest
 
 from vjplab import catalog
+from vjplab.allocator import timing_environ
 from vjplab.measure import acceptance
 from vjplab.measure.timing import (TimingStats, device_time, hoist_proof_loop,
                                    loop_iterations)
@@ -78,7 +79,6 @@ sys.path.insert(0, ".")
 from tests.test_device_time import closed_over_loop
 from vjplab.cpu_affinity import pin_for_timing
 from vjplab.measure import acceptance
-from vjplab.allocator import timing_environ
 pin_for_timing()
 case = ("roll_cubic", "exact", 1_000_000, 4)
 print(json.dumps([acceptance.measure_case(*case, loop=closed_over_loop),

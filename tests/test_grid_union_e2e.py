@@ -74,6 +74,22 @@ def test_one_results_file_holds_both_grids(two_grids):
     assert math.isnan(values[combo_index(params, GPU_COMBO)])
 
 
+def test_bandwidth_metrics_share_the_device_times_space_and_run(two_grids):
+    """track_achieved_bandwidth and track_bandwidth_fraction: the device time's parameters,
+    measured wherever it is (the tiny grid's run)."""
+    device = "bench_metrics.DeviceTime.track_device_time"
+    suite = json.loads((two_grids / "results" / "benchmarks.json").read_text())
+    files = [f for f in glob.glob(str(two_grids / "results" / "e2e-union" / "*.json"))
+             if not f.endswith("machine.json")]
+    data = json.loads(Path(files[0]).read_text())
+    for name, unit in (("bench_metrics.AchievedBandwidth.track_achieved_bandwidth", "GB/s"),
+                       ("bench_metrics.BandwidthFraction.track_bandwidth_fraction", "unitless")):
+        assert suite[name]["params"] == suite[device]["params"] and suite[name]["unit"] == unit
+        values, params = data["results"][name][:2]
+        value = values[combo_index(params, TINY_COMBO)]
+        assert value is not None and math.isfinite(value) and value > 0, name
+
+
 def test_dashboard_graph_shows_both_grids(two_grids):
     graphs = [g for g in glob.glob(str(two_grids / "html" / "graphs" / "**" / f"{TIME}.json"),
                                    recursive=True) if "/graphs/summary/" not in g]

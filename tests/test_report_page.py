@@ -182,7 +182,7 @@ def test_table_cells_equal_the_results_json(report):
     checked = 0
     for combo, cells in rows.items():
         for column, benchmark, fmt in ((1, LATENCY, format_seconds), (3, DEVICE, format_seconds),
-                                       (5, MEMORY, lambda v: format_count(v, "B"))):
+                                       (6, MEMORY, lambda v: format_count(v, "B"))):
             attrs, text = cells[column]
             value = values[benchmark][combo]
             if value is None:
@@ -246,8 +246,8 @@ def test_gaps_carry_the_manifests_reason_in_a_footnote(report):
     attrs, text = rows[("roll_cubic", "jax_vjp", 100, 16)][3]
     assert "not in the 'fake' grid's metrics sweep" in page.notes[f"gap-{text[1:]}"]
     # accuracy: measured at N = 100 only (the manifest's values), a gap elsewhere
-    assert float(rows[("roll_cubic", "jax_vjp", 100, 16)][6][0]["data-value"]) == 3e-7
-    attrs, text = rows[("roll_cubic", "jax_vjp", 1000, 1)][6]
+    assert float(rows[("roll_cubic", "jax_vjp", 100, 16)][7][0]["data-value"]) == 3e-7
+    attrs, text = rows[("roll_cubic", "jax_vjp", 1000, 1)][7]
     assert attrs["class"] == "gap"
     assert "(N = 100 k = 1, N = 100 k = 16)" in page.notes[f"gap-{text[1:]}"]
 

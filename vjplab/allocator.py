@@ -18,7 +18,7 @@ of default-grid runs flagged 8 of 282 ``time_vjp`` pairs (docs/results.md). ``TI
 fixes the state: one arena, fixed mmap and trim thresholds (buffers are reused, as in any
 steady loop) and transparent huge pages for the heap (``glibc.malloc.hugetlb=1``, glibc 2.35+,
 ignored before), so large buffers sit in 2 MiB pages. Measured (6 fresh pinned processes each,
-``/tmp/diag/pf.py`` in the issue-10 note): smoothness_1d 275-289 us in all six; banded_conv
+``.ci/allocator_probe.py``): smoothness_1d 275-289 us in all six; banded_conv
 0.95-1.39 ms; with glibc's defaults 0.29 or 3.9 ms and 1.2 or 2.7 ms.
 
 glibc reads these only when a process starts, so vjplab's launchers (``bench``, ``record``,

@@ -3,9 +3,16 @@
 This is the one entry to add for a new family or strategy. It imports nothing heavy, so asv
 benchmark processes that only read stored metrics can list parameters without importing JAX
 (importing JAX costs ~0.6 s per process, and asv starts one process per parameter set).
+
+Other packages add families without editing vjplab through the entry-point group
+``vjplab.families`` (docs/plugins.md): ``family_names()`` merges them with the built-in ones.
+Their entry points are read from the installed packages' metadata on first use, once per
+process (``importlib.metadata``, no import of the plugin itself), so listing names stays cheap.
 """
 
 from __future__ import annotations
+
+import functools
 
 #: family name -> module whose import registers it
 FAMILY_MODULES: dict[str, str] = {
@@ -54,8 +61,57 @@ SCALAR_LOSS_FAMILIES: frozenset[str] = frozenset({"ginzburg_landau_2d", "least_s
 PDE_FAMILIES: frozenset[str] = frozenset({"brusselator_2d", "burgers_1d"})
 
 
-def family_names() -> list[str]:
+#: The entry-point group through which installed packages add families (docs/plugins.md).
+FAMILY_ENTRY_POINT_GROUP = "vjplab.families"
+
+
+@functools.cache
+def plugin_family_modules() -> dict[str, str]:
+    """family name -> entry-point value (``module`` or ``module:FamilySubclass``) of every
+    installed package's ``vjplab.families`` entry point; read once per process.
+
+    ValueError when an entry point takes a built-in family's name, or two packages declare the
+    same name with different targets.
+    """
+    from importlib.metadata import entry_points
+
+    found: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    for entry in entry_points(group=FAMILY_ENTRY_POINT_GROUP):
+        package = _package_of(entry)
+        if entry.name in FAMILY_MODULES:
+            raise ValueError(
+                f"entry point {entry.name!r} = {entry.value!r} of {package} (group "
+                f"{FAMILY_ENTRY_POINT_GROUP}) takes the name of vjplab's built-in family "
+                f"{entry.name!r}; rename it (built-in families: {', '.join(sorted(FAMILY_MODULES))})")
+        if entry.name in found and found[entry.name] != entry.value:
+            raise ValueError(
+                f"family {entry.name!r} is declared twice in entry-point group "
+                f"{FAMILY_ENTRY_POINT_GROUP}: {found[entry.name]!r} by {origin[entry.name]} and "
+                f"{entry.value!r} by {package}; uninstall or rename one")
+        found[entry.name] = entry.value
+        origin[entry.name] = package
+    return dict(sorted(found.items()))
+
+
+def _package_of(entry) -> str:
+    dist = getattr(entry, "dist", None)
+    return f"package {dist.name!r}" if dist is not None else "an installed package"
+
+
+def builtin_family_names() -> list[str]:
+    """The families that ship with vjplab (FAMILY_MODULES)."""
     return sorted(FAMILY_MODULES)
+
+
+def plugin_family_names() -> list[str]:
+    """The families other packages add (entry-point group ``vjplab.families``)."""
+    return sorted(plugin_family_modules())
+
+
+def family_names() -> list[str]:
+    """Every family: the built-in ones and those of installed packages' entry points."""
+    return sorted([*FAMILY_MODULES, *plugin_family_modules()])
 
 
 def strategy_names() -> list[str]:

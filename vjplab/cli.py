@@ -3,7 +3,8 @@
 Commands:
   bench     benchmark this environment with asv, save results, publish the dashboard
   measure   steady-state reference latency, device time, compile time and XLA statistics of
-            one family and strategy (to check asv's numbers against)
+            one family (or your own function: --function MODULE:CALLABLE) and strategy (to
+            check asv's numbers against, or to compare strategies on your function)
   record    run the suite in one asv virtualenv per JAX release (asv.conf.json), incrementally
   history   series over JAX versions from asv's results, flagged steps, report + plots
   bisect    narrow a flagged step between two releases down to its first slower JAX release
@@ -11,6 +12,8 @@ Commands:
   compare   two result sets (commits or results directories) pair by pair: per-kind flag rates
   publish   asv publish of existing results + vjplab's pages, third-party files served locally
   assets    the dashboard's third-party files: list the per-user cache, --fetch, --from DIR
+  merge     asv results directories of several jobs or machines into one (with vjplab's
+            run manifests and fingerprints); never overwrites or deletes
   reference import a recorded machine's results into results/reference/ (the reference
             machine's history that ships with vjplab)
   spy       the sparsity picture of a family's Jacobian, columns coloured by colour group
@@ -57,12 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output-dir", type=Path,
                        help="put results, html and the derived config here instead of .asv/")
 
-    measure = sub.add_parser("measure", help="reference timings of one family and strategy")
-    measure.add_argument("family")
-    measure.add_argument("strategy", help="a strategy name, several joined by commas, or 'all'")
+    measure = sub.add_parser(
+        "measure", help="reference timings of one family (or your own function) and strategy",
+        usage="%(prog)s (FAMILY STRATEGY | --function MODULE:CALLABLE [STRATEGY]) --dimension N "
+              "--locality K [options]")
+    measure.add_argument("family", nargs="?", metavar="FAMILY",
+                         help="a registered family (`vjplab list`); leave it out with --function")
+    measure.add_argument("strategy", nargs="?", metavar="STRATEGY",
+                         help="a strategy name, several joined by commas, or 'all' (the "
+                              "default with --function)")
+    measure.add_argument("--function", metavar="MODULE:CALLABLE",
+                         help="measure your own function instead of a family: CALLABLE(N, k) "
+                              "returns (f, x, cotangent), no adjoint needed (e.g. "
+                              "examples.my_stencil:make; contract: vjplab/user_function.py)")
     measure.add_argument("--dimension", type=int, required=True, help="input size N")
     measure.add_argument("--locality", type=int, required=True, help="stencil radius k")
-    measure.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    measure.add_argument("--dtype", help="float32 (default) or float64; with --function, "
+                                         "x's dtype (float64 needs --dtype float64)")
     measure.add_argument("--repeats", type=int, default=15,
                          help="repeats of the continuous loop (median reported)")
     measure.add_argument("--processes", type=int, default=1,
@@ -152,6 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--limit", type=int, default=40, help="flagged rows in the terminal")
     compare.add_argument("--fail-on-regression", action="store_true",
                          help="exit 1 when any pair is a regression (B worse than A)")
+
+    merge = sub.add_parser(
+        "merge", help="merge asv results directories (several jobs or machines) into one",
+        description="Copy every machine's files (asv's machine.json and results, vjplab's run "
+                    "manifests) of each SRC into RESULTS, and its program fingerprints into "
+                    "RESULTS/../fingerprints/ (where vjplab looks for them). Every "
+                    "benchmarks.json must agree (the same suite: benchmark names, params, "
+                    "versions). Identical files are skipped; a file whose content differs "
+                    "(machine.json included) refuses the whole merge, naming each, before "
+                    "anything is copied. Nothing is overwritten or deleted.")
+    merge.add_argument("sources", nargs="+", type=Path, metavar="SRC",
+                       help="an asv results directory (holding benchmarks.json) or an "
+                            "--output-dir of `vjplab bench`/`record` (results/, fingerprints/)")
+    merge.add_argument("--into", type=Path, required=True, metavar="RESULTS",
+                       help="the results directory to merge into (new, or an existing one; an "
+                            "output directory holding results/ also works); fingerprints go "
+                            "to its sibling fingerprints/")
+    merge.add_argument("--dry-run", action="store_true",
+                       help="check and print what would be merged; copy nothing")
 
     add_dashboard_parsers(sub)
     report = sub.add_parser("report", help="this run's report page from asv's results")
@@ -260,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         return bisect_command(args)
     elif args.command == "compare":
         return compare_command(args)
+    elif args.command == "merge":
+        return merge_command(args)
     elif args.command == "publish":
         from vjplab.dashboard.command import publish_command
 
@@ -276,8 +311,17 @@ def main(argv: list[str] | None = None) -> int:
         return spy_command(args)
     elif args.command == "list":
         import vjplab
+        from vjplab import catalog
 
-        print("families:  " + ", ".join(vjplab.families()))
+        try:
+            families, plugins = vjplab.families(), catalog.plugin_family_names()
+        except ValueError as exc:  # a plugin's entry point takes a built-in name
+            print(f"vjplab list: {exc}", file=sys.stderr)
+            return 2
+        print("families:  " + ", ".join(families))
+        if plugins:
+            print(f"  from other packages ({catalog.FAMILY_ENTRY_POINT_GROUP} entry points): "
+                  + ", ".join(plugins))
         print("strategies: " + ", ".join(vjplab.strategies()))
     return 0
 
@@ -345,6 +389,30 @@ def history_command(args: argparse.Namespace) -> int:
     if args.fail_on_regression and yours:
         print(f"{len(yours)} regression(s)", file=sys.stderr)
         return 1
+    return 0
+
+
+def merge_command(args: argparse.Namespace) -> int:
+    """``vjplab merge``: vjplab.merge. 2: a refusal (nothing copied); 1: a copy failed."""
+    from vjplab.merge import carry_out, plan_merge, summary
+
+    try:
+        plan = plan_merge(args.sources, args.into)
+    except ValueError as exc:  # not a results directory, other suites, conflicting files
+        print(f"vjplab merge: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an unreadable SRC
+        print(f"vjplab merge: {exc}; nothing was copied", file=sys.stderr)
+        return 2
+    if not args.dry_run:
+        try:
+            carry_out(plan)
+        except OSError as exc:  # what was copied is complete; rerunning merges the rest
+            print(f"vjplab merge: copying failed ({exc}); the files copied so far are "
+                  f"complete and nothing was overwritten: merge again to copy the rest",
+                  file=sys.stderr)
+            return 1
+    print(summary(plan, dry_run=args.dry_run))
     return 0
 
 
@@ -457,35 +525,73 @@ def measure_command(args: argparse.Namespace) -> int:
 
     import vjplab
     from vjplab.cpu_affinity import describe_pinning, requested_cpus
-    from vjplab.measure import report
-    from vjplab.problems import check_dtype
 
-    if args.dtype == "float64":
+    try:  # imports the families: a broken or clashing plugin family is a ValueError
+        from vjplab.measure import report
+        from vjplab.problems import check_dtype
+    except ValueError as exc:
+        print(f"vjplab measure: {exc}", file=sys.stderr)
+        return 2
+    family, strategy = args.family, args.strategy
+    if args.function is not None:
+        if strategy is not None:
+            print(f"vjplab measure: FAMILY and --function are mutually exclusive (got FAMILY "
+                  f"{family!r}, STRATEGY {strategy!r} and --function {args.function!r}); with "
+                  f"--function give at most STRATEGY", file=sys.stderr)
+            return 2
+        family, strategy = None, family or "all"
+    elif family is None or strategy is None:
+        print("vjplab measure: give FAMILY and STRATEGY (`vjplab list` names them), or "
+              "--function MODULE:CALLABLE [STRATEGY]", file=sys.stderr)
+        return 2
+    dtype = args.dtype or "float32"
+    if dtype == "float64":
         import jax
 
         jax.config.update("jax_enable_x64", True)
-    names = vjplab.strategies() if args.strategy == "all" else args.strategy.split(",")
-    title = f"{args.family} N={args.dimension} k={args.locality} {args.dtype}"
+    names = vjplab.strategies() if strategy == "all" else strategy.split(",")
+    dimension = args.dimension
     try:
-        check_dtype(args.dtype)  # an unknown dtype is an error, not a skip
-        report.check_names(args.family, names)
+        check_dtype(dtype)  # an unknown dtype is an error, not a skip
+        if args.function is not None:
+            from vjplab.user_function import register_user_function
+
+            if args.processes == 1:  # this process measures: pin before CALLABLE starts JAX
+                from vjplab.allocator import settle_in_process
+                from vjplab.cpu_affinity import pin_for_timing
+
+                settle_in_process()
+                pin_for_timing()
+            family, dimension, dtype = register_user_function(args.function, args.dimension,
+                                                              args.locality, args.dtype)
+            title = f"user function {family} N={dimension} k={args.locality} {dtype}"
+            if "exact" in names:
+                title += (" (no hand-written adjoint: exact is skipped; latencies are compared "
+                          "with the fastest automatic strategy)")
+        else:
+            title = f"{family} N={dimension} k={args.locality} {dtype}"
+        report.check_names(family, names)
         # Checks the setting; measure_rows pins the measuring process (here or in each child).
         title += f", {describe_pinning(requested_cpus())}"
         if args.processes > 1:
-            forwarded = [args.family, ",".join(names), "--dimension", str(args.dimension),
-                         "--locality", str(args.locality), "--dtype", args.dtype,
+            what = [family] if args.function is None else ["--function", args.function]
+            forwarded = [*what, ",".join(names), "--dimension", str(args.dimension),
+                         "--locality", str(args.locality), "--dtype", dtype,
                          "--repeats", str(args.repeats)]
             if not args.json:
                 print(title + f", medians over {args.processes} processes", flush=True)
             rows = report.measure_in_processes(forwarded, args.processes, sys.stderr)
         elif args.json:
-            rows = report.measure_rows(args.family, names, args.dimension, args.locality,
-                                       args.dtype, args.repeats)
+            rows = report.measure_rows(family, names, dimension, args.locality, dtype,
+                                       args.repeats)
         else:
             print(title, flush=True)
             print(report.HEADER + "\n" + "-" * len(report.HEADER), flush=True)
-            report.measure_rows(args.family, names, args.dimension, args.locality, args.dtype,
-                                args.repeats, progress=sys.stdout)
+            rows = report.measure_rows(family, names, dimension, args.locality, dtype,
+                                       args.repeats, progress=sys.stdout)
+            comparison = report.comparison_line(rows)
+            if comparison:
+                print(comparison)
             return 0
     except ValueError as exc:
         print(f"vjplab measure: {exc}", file=sys.stderr)
@@ -496,6 +602,9 @@ def measure_command(args: argparse.Namespace) -> int:
         print(report.HEADER + "\n" + "-" * len(report.HEADER))
         for row in rows:
             print(report.format_row(row))
+        comparison = report.comparison_line(rows)
+        if comparison:
+            print(comparison)
     return 0
 
 

@@ -7,7 +7,11 @@ A grid has two sweeps over (family, strategy, dimension, locality, dtype):
 
 In a sweep, ``dimensions`` are run by every strategy and ``large_dimensions`` only by strategies
 that never form the dense Jacobian. Dimensions are nominal: a grid family runs at its
-``nearest_dimension``. Families and strategies are every registered one (``vjplab.catalog``).
+``nearest_dimension``. Families and strategies are every registered one (``vjplab.catalog``);
+families of other packages (entry-point group ``vjplab.families``, docs/plugins.md) run where a
+sweep's ``plugins`` scope says: the default grid's latency sweep at N = 1e3 only (every
+strategy, k = 1 and 16, float32: 12 parameter sets, three rounds each, per plugin family),
+``full`` and ``smoke`` everywhere, the other grids not at all.
 
 asv starts one process per benchmark, parameter set and round (forked from a server that has
 imported JAX), and ``time_vjp`` runs three rounds, so the default grid is chosen to finish
@@ -105,6 +109,26 @@ EVERYWHERE = Float64Scope()
 
 
 @dataclass(frozen=True)
+class PluginScope:
+    """Where a sweep runs the families of other packages (entry-point group
+    ``vjplab.families``, docs/plugins.md): at ``dimensions`` only, or at every dimension of the
+    sweep (None). A sweep without a scope leaves them out."""
+
+    dimensions: tuple[int, ...] | None = None
+
+    def reason_outside(self, family: str, dimension: int) -> str | None:
+        """Why this scope leaves (plugin ``family``, ``dimension``) out (None: in)."""
+        if self.dimensions is not None and dimension not in self.dimensions:
+            return (f"{family} is another package's family (entry point); this grid runs those "
+                    f"at N = {', '.join(map(str, self.dimensions))} only")
+        return None
+
+
+#: Plugin families at every dimension of the sweep.
+ALL_PLUGIN_DIMENSIONS = PluginScope()
+
+
+@dataclass(frozen=True)
 class Sweep:
     dimensions: tuple[int, ...]
     large_dimensions: tuple[int, ...]
@@ -114,6 +138,9 @@ class Sweep:
     strategies: tuple[str, ...] | None = None
     #: Where float64 is measured too (None: float32 only).
     float64: Float64Scope | None = None
+    #: Where other packages' families run (None: not in this sweep); only when ``families``
+    #: is None (every registered family).
+    plugins: PluginScope | None = None
     #: The dimensions at which this sweep runs the sparse strategies (catalog.
     #: SPARSE_STRATEGIES; none by default): building their colouring is slow Python.
     sparse_dimensions: tuple[int, ...] = ()
@@ -124,7 +151,11 @@ class Sweep:
 
     @property
     def family_names(self) -> list[str]:
-        return list(self.families) if self.families is not None else catalog.family_names()
+        if self.families is not None:
+            return list(self.families)
+        if self.plugins is None:
+            return catalog.builtin_family_names()
+        return catalog.family_names()
 
     @property
     def strategy_names(self) -> list[str]:
@@ -169,6 +200,10 @@ class Sweep:
         importing JAX)."""
         if dtype == "float64" and self.float64 is not None:
             outside = self.float64.reason_outside(family, dimension, locality)
+            if outside:
+                return outside
+        if self.plugins is not None and family in catalog.plugin_family_modules():
+            outside = self.plugins.reason_outside(family, dimension)
             if outside:
                 return outside
         if strategy in catalog.SPARSE_STRATEGIES:
@@ -374,13 +409,17 @@ class Grid:
 #: PDE codes run in): the PDE residuals and the scalar losses.
 FLOAT64_FAMILIES = tuple(sorted(catalog.PDE_FAMILIES | catalog.SCALAR_LOSS_FAMILIES))
 
+# Other packages' families (docs/plugins.md) run in the default grid's latency sweep at its
+# small N (1e3: every strategy, k = 1 and 16, float32), everywhere in ``full`` and ``smoke``,
+# and not in ``history`` (what results/reference/ holds), ``gpu`` or ``tiny``.
 _DEFAULT_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(100_000, 1_000_000),
                          localities=(1, 16),
                          float64=Float64Scope(FLOAT64_FAMILIES, dimensions=(1_000_000,),
-                                              localities=(1,)))
+                                              localities=(1,)),
+                         plugins=PluginScope(dimensions=(1_000,)))
 _DEFAULT_METRICS = Sweep(dimensions=(1_000,), large_dimensions=(100_000,), localities=(4,))
 _FULL_LATENCY = Sweep(dimensions=(100, 1_000, 10_000), large_dimensions=(100_000, 1_000_000),
-                      localities=(1, 4, 16), float64=EVERYWHERE,
+                      localities=(1, 4, 16), float64=EVERYWHERE, plugins=ALL_PLUGIN_DIMENSIONS,
                       sparse_dimensions=(100, 1_000, 10_000, 100_000, 1_000_000))
 
 # The sparse strategies' three phases (benchmarks/bench_sparse.py): the default grid at
@@ -447,9 +486,11 @@ GRIDS: dict[str, Grid] = {
     "tiny": Grid("tiny", latency=_TINY, metrics=_TINY),
     "smoke": Grid("smoke",
                   latency=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
-                                float64=Float64Scope(("burgers_1d", "smoothness_1d"))),
+                                float64=Float64Scope(("burgers_1d", "smoothness_1d")),
+                                plugins=ALL_PLUGIN_DIMENSIONS),
                   metrics=Sweep(dimensions=(100,), large_dimensions=(), localities=(1,),
-                                float64=Float64Scope(("burgers_1d", "smoothness_1d"))),
+                                float64=Float64Scope(("burgers_1d", "smoothness_1d")),
+                                plugins=ALL_PLUGIN_DIMENSIONS),
                   sparse=sparse_sweep(dimensions=(100,), localities=(1,),
                                       families=("roll_cubic",))),
 }
@@ -461,8 +502,11 @@ def _union(sweeps: list[Sweep]) -> Sweep:
     dimensions = sorted({n for sweep in sweeps for n in sweep.all_dimensions})
     localities = sorted({k for sweep in sweeps for k in sweep.localities})
     wide = any(sweep.float64 is not None for sweep in sweeps)
+    plugins = any(sweep.plugins is not None for sweep in sweeps)
     return Sweep(dimensions=tuple(dimensions), large_dimensions=(), localities=tuple(localities),
-                 float64=EVERYWHERE if wide else None, sparse_dimensions=tuple(dimensions))
+                 float64=EVERYWHERE if wide else None,
+                 plugins=ALL_PLUGIN_DIMENSIONS if plugins else None,
+                 sparse_dimensions=tuple(dimensions))
 
 
 #: asv's ONE parameter space: per sweep kind, the union of every grid's sweep. The benchmarks

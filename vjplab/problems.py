@@ -24,12 +24,13 @@ DTYPES: tuple[str, ...] = ("float32", "float64")
 class Problem:
     """f: R^N -> R^M with deterministic x (length N) and cotangent c (length M).
 
-    ``exact_vjp(x, c)`` is the family's hand-written ``J_f(x)^T c``.
+    ``exact_vjp(x, c)`` is the family's hand-written ``J_f(x)^T c``; None for a family without
+    one (another package's, or a user function: vjplab.user_function).
     """
 
     spec: Spec
     f: Callable[[jax.Array], jax.Array]
-    exact_vjp: Callable[[jax.Array, jax.Array], jax.Array]
+    exact_vjp: Callable[[jax.Array, jax.Array], jax.Array] | None
     x: jax.Array
     cotangent: jax.Array
     _family: Family = field(repr=False)

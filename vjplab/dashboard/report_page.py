@@ -52,7 +52,8 @@ SEED = ("roll_cubic", 100, 1)
 SEED_DIMENSIONS = (100, 1_000)
 SEED_NAIVE, SEED_AUTODIFF = "naive_jacrev", "jax_vjp"
 CSV_COLUMNS = ["family", "dimension", "locality", "strategy", "fastest", "latency_s",
-               "latency_vs_exact", "device_time_s", "device_time_vs_exact", "xla_memory_bytes",
+               "latency_vs_exact", "device_time_s", "device_time_vs_exact",
+               "achieved_bandwidth_gb_s", "bandwidth_fraction", "xla_memory_bytes",
                "float32_max_rel_error", "latency_missing", "device_time_missing",
                "xla_memory_missing", "float32_error_missing"]
 
@@ -69,6 +70,9 @@ class Row:
     latency_ratio: float | None
     device_ratio: float | None
     fastest: bool = False
+    #: minimal bytes / device time (GB/s) and its fraction of the copy kernel's bandwidth
+    bandwidth: Cell = Cell(None, "no bandwidth")
+    fraction: Cell = Cell(None, "no bandwidth")
 
 
 class Footnotes:
@@ -106,7 +110,9 @@ def build_rows(run: RunData) -> list[Row]:
                         accuracy,
                         _ratio(cells["latency"].value, run.cell("latency", reference).value),
                         _ratio(cells["device_time"].value,
-                               run.cell("device_time", reference).value)))
+                               run.cell("device_time", reference).value),
+                        bandwidth=cells["achieved_bandwidth"],
+                        fraction=cells["bandwidth_fraction"]))
     groups: dict[tuple, list[Row]] = {}
     for row in rows:
         groups.setdefault((row.combo[0], row.combo[2], row.combo[3]), []).append(row)
@@ -160,6 +166,24 @@ def _seconds(cell: Cell) -> str:
 
 def _bytes(cell: Cell) -> str:
     return format_count(cell.value, "B") if cell.value is not None else ""
+
+
+def _bandwidth(row: Row) -> str:
+    """``12.3 GB/s (45%)``: the achieved bandwidth and its fraction of the copy kernel's."""
+    if row.bandwidth.value is None:
+        return ""
+    share = f" ({100 * row.fraction.value:.0f}%)" if row.fraction.value is not None else ""
+    return f"{row.bandwidth.value:.3g} GB/s{share}"
+
+
+#: what the bandwidth column means (vjplab.measure.bandwidth)
+BANDWIDTH_DEFINITION = (
+    "bandwidth = the minimal bytes of a VJP, (2N + M) x itemsize (x and c read once, the "
+    "result written once), over its device time; in brackets, that as a share of a copy "
+    "kernel's bandwidth measured in the same process on the same device and pinning. The "
+    "minimal bytes are a floor (a real kernel reads more), so near 100% means the VJP streams "
+    "at the machine's speed and little is left to win; far below means it moves or computes "
+    "much more than the floor")
 
 
 def _error(cell: Cell) -> str:
@@ -284,7 +308,7 @@ def table_section(rows: list[Row], notes: Footnotes) -> str:
         family, strategy, n, k = row.combo
         if (family, n, k) != current:
             current = (family, n, k)
-            body.append(f'<tr class="group"><th colspan="8">{family}, N = {_n(n)}, k = {k}'
+            body.append(f'<tr class="group"><th colspan="9">{family}, N = {_n(n)}, k = {k}'
                         f"</th></tr>")
         klass = ' class="fastest"' if row.fastest else ""
         mark = " &#9733;" if row.fastest else ""
@@ -295,15 +319,17 @@ def table_section(rows: list[Row], notes: Footnotes) -> str:
             f"{_ratio_cell(row.latency_ratio)}"
             f"{_value_cell(row.device_time, _seconds(row.device_time), notes)}"
             f"{_ratio_cell(row.device_ratio)}"
+            f"{_value_cell(row.bandwidth, _bandwidth(row), notes)}"
             f"{_value_cell(row.xla_memory, _bytes(row.xla_memory), notes)}"
             f"{_value_cell(row.accuracy, _error(row.accuracy), notes)}</tr>")
     return f"""<section><h2 id="table">Every strategy: latency, device time, memory, accuracy</h2>
 <p>&#9733; = fastest of its group. &times; exact = the value over the hand-written adjoint's
-(<code>exact</code>) at the same family, N and k: above 1 is slower. float32 error: {html.escape(
+(<code>exact</code>) at the same family, N and k: above 1 is slower. {html.escape(
+        BANDWIDTH_DEFINITION)}. float32 error: {html.escape(
         ACCURACY_DEFINITION)}. A dash is a gap (skipped, or not in this grid), never a zero: its
 footnote says why. Download: <a href="{CSV_NAME}">CSV</a>, <a href="{JSON_NAME}">JSON</a>.</p>
 <table id="strategies"><tr><th>strategy</th><th>latency</th><th>&times; exact</th>
-<th>device time</th><th>&times; exact</th><th>XLA memory</th><th>float32 max rel. error</th></tr>
+<th>device time</th><th>&times; exact</th><th>bandwidth (% of copy)</th><th>XLA memory</th><th>float32 max rel. error</th></tr>
 {''.join(body)}</table></section>"""
 
 
@@ -367,6 +393,8 @@ def row_record(row: Row) -> dict:
             "latency_vs_exact": finite_or_none(row.latency_ratio),
             "device_time_s": row.device_time.value,
             "device_time_vs_exact": finite_or_none(row.device_ratio),
+            "achieved_bandwidth_gb_s": row.bandwidth.value,
+            "bandwidth_fraction": row.fraction.value,
             "xla_memory_bytes": row.xla_memory.value,
             "float32_max_rel_error": row.accuracy.value,
             "latency_missing": None if row.latency.value is not None else row.latency.reason,

@@ -23,9 +23,12 @@ from vjplab.selection import param_set_name
 LATENCY = "bench_vjp.TimeVJP.time_vjp"
 DEVICE = "bench_metrics.DeviceTime.track_device_time"
 MEMORY = "bench_metrics.XLAMemory.track_xla_memory"
+BANDWIDTH = "bench_metrics.AchievedBandwidth.track_achieved_bandwidth"
+FRACTION = "bench_metrics.BandwidthFraction.track_bandwidth_fraction"
 #: metric key -> (asv benchmark, sweep kind of vjplab.grid)
 METRICS = {"latency": (LATENCY, "latency"), "device_time": (DEVICE, "metrics"),
-           "xla_memory": (MEMORY, "metrics")}
+           "xla_memory": (MEMORY, "metrics"), "achieved_bandwidth": (BANDWIDTH, "metrics"),
+           "bandwidth_fraction": (FRACTION, "metrics")}
 #: the hand-written adjoint every ratio is taken against
 REFERENCE_STRATEGY = "exact"
 #: table and legend order: the dense routes, the autodiff routes, the hand-written adjoint last

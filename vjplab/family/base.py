@@ -9,7 +9,9 @@ A family supplies, for one (N, k):
 
 * ``function``: ``f`` as a pure ``jax.numpy`` function of the flat input,
 * ``exact_vjp``: ``(x, c) -> c^T J_f(x)``, written by hand from the family's adjoint formula
-  (never derived by JAX; it is the floor every strategy is measured against),
+  (never derived by JAX; it is the floor every strategy is measured against). Every built-in
+  family has one; a family of another package (docs/plugins.md) may return None instead: the
+  ``exact`` strategy then skips it with the reason, and strategies compare with each other,
 * ``sparsity_coo``: the structural Jacobian pattern as (row, column) index arrays,
 * ``sample_input``: a deterministic input for a given seed,
 * ``sample_cotangent``: the cotangent the Problem carries (standard normal unless overridden).
@@ -80,8 +82,9 @@ class Family(abc.ABC):
         """``f(x)`` for flat ``x`` of length N, returning a flat array of length M."""
 
     @abc.abstractmethod
-    def exact_vjp(self, spec: Spec) -> Callable[["jax.Array", "jax.Array"], "jax.Array"]:
-        """The hand-written adjoint ``(x, c) -> J_f(x)^T c`` (length N)."""
+    def exact_vjp(self, spec: Spec) -> Callable[["jax.Array", "jax.Array"], "jax.Array"] | None:
+        """The hand-written adjoint ``(x, c) -> J_f(x)^T c`` (length N); None when the family
+        has none (only families of other packages and user functions: ``exact`` skips them)."""
 
     @abc.abstractmethod
     def sparsity_coo(self, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
@@ -105,9 +108,22 @@ FAMILIES: Registry[Family] = Registry("family")
 
 
 def register_family(cls: type[Family]) -> type[Family]:
-    """Class decorator: instantiate the family and add it to the registry under ``cls.name``."""
-    from vjplab.catalog import LOCALITY_FREE_FAMILIES, SCALAR_LOSS_FAMILIES
+    """Class decorator: instantiate the family and add it to the registry under ``cls.name``.
 
+    The name must be in the catalog: a built-in family's in ``FAMILY_MODULES`` (whose trait
+    sets must agree with the class), another package's as a ``vjplab.families`` entry point.
+    """
+    from vjplab.catalog import (FAMILY_ENTRY_POINT_GROUP, FAMILY_MODULES,
+                                LOCALITY_FREE_FAMILIES, SCALAR_LOSS_FAMILIES,
+                                plugin_family_modules)
+
+    if cls.name not in FAMILY_MODULES:
+        if cls.name not in plugin_family_modules():
+            raise ValueError(
+                f"family {cls.name!r} is declared neither in vjplab.catalog.FAMILY_MODULES nor "
+                f"as an entry point of group {FAMILY_ENTRY_POINT_GROUP} (docs/plugins.md)")
+        FAMILIES.register(cls.name, cls())
+        return cls
     if cls.uses_locality == (cls.name in LOCALITY_FREE_FAMILIES):
         raise ValueError(f"family {cls.name!r}: uses_locality={cls.uses_locality} disagrees with "
                          f"vjplab.catalog.LOCALITY_FREE_FAMILIES")

@@ -57,6 +57,8 @@ class Rule:
     threshold: float | None
     #: absolute change (in the benchmark's unit) a step must exceed as well
     floor: float = 0.0
+    #: a bandwidth: a drop is the regression (before and after swap roles in ``classify``)
+    higher_is_better: bool = False
 
     def describe(self) -> str:
         if self.threshold is None:
@@ -76,6 +78,10 @@ RULES: dict[str, Rule] = {rule.kind: rule for rule in (
     Rule("time_vjp", "latency (time_vjp)", 1.1),
     Rule("track_device_time", "device time", 1.2),
     Rule("track_compile_time", "compile time", 1.2),
+    # derived from track_device_time's samples (minimal bytes / device time): the same noise
+    Rule("track_achieved_bandwidth", "achieved bandwidth", 1.2, higher_is_better=True),
+    Rule("track_bandwidth_fraction", "bandwidth fraction of the copy kernel", 1.2,
+         higher_is_better=True),
     Rule("peakmem_vjp", "peak memory (peakmem_vjp)", 1.1),
     Rule("peakmem_reference", "peak memory of the reference", 1.1),
     # Floor: in an A/A pair of smoke-grid runs (48 combinations, N = 100) the net value
@@ -234,6 +240,8 @@ def classify(benchmark: str, before: Measurement, after: Measurement,
              rules: Rules = RULES) -> Verdict:
     """The verdict of before -> after under the rule of the benchmark's kind (module docstring)."""
     rule = rule_for(benchmark, rules)
+    if rule.higher_is_better:  # a drop is the regression: judge it as a rise of the inverse
+        before, after = after, before
     if rule.threshold is None:
         if after.value == before.value:
             return Verdict.NO_CHANGE
@@ -272,12 +280,16 @@ def missing_points(series: Mapping[SeriesKey, Mapping[str, Measurement]]
 
 
 def worst_first(all_steps: list) -> list:
-    """Regressions (largest ratio first), then improvements (largest gain first), then the rest.
+    """Regressions (largest ratio first; for a higher-is-better kind the largest drop), then
+    improvements (largest gain first), then the rest.
     Sorts anything with ``verdict`` and ``ratio`` (steps, compare's pairs)."""
     order = {Verdict.REGRESSION: 0, Verdict.IMPROVEMENT: 1, Verdict.NO_CHANGE: 2}
 
     def key(step: Step):
         r = step.ratio
+        benchmark = getattr(step, "benchmark", None)
+        if benchmark is not None and rule_for(benchmark).higher_is_better:
+            r = 1 / r if r else float("inf")  # a bandwidth: the larger drop is the worse
         return (order[step.verdict], -r if step.verdict != Verdict.IMPROVEMENT else r)
 
     return sorted(all_steps, key=key)

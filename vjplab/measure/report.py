@@ -11,6 +11,7 @@ from typing import TextIO
 
 from vjplab.allocator import settle_in_process, timing_environ
 from vjplab.cpu_affinity import pin_for_timing
+from vjplab.measure.bandwidth import GB, minimal_bytes, stream_array_bytes, stream_bandwidth
 from vjplab.measure.timing import device_time, empty_call_latency, reference_latency
 from vjplab.measure.xla import compile_time, xla_stats
 from vjplab.prepared import Infeasible, prepare
@@ -45,7 +46,7 @@ def check_names(family: str, strategies: list[str]) -> None:
 
 
 HEADER = (f"{'strategy':<20} {'latency (median)':>17} {'IQR / process range':>21} "
-          f"{'device time':>12} {'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
+          f"{'device time':>12} {'bandwidth (% copy)':>19} {'compile':>9} {'flops':>9} {'bytes':>9} {'XLA mem':>9}")
 
 
 def measure_rows(family: str, strategies: list[str], dimension: int, locality: int,
@@ -69,11 +70,15 @@ def measure_rows(family: str, strategies: list[str], dimension: int, locality: i
             continue
         latency = reference_latency(prepared, repeats=repeats)
         stats = xla_stats(prepared)
+        seconds = device_time(prepared).median
+        floor = minimal_bytes(prepared.problem)  # vjplab.measure.bandwidth: a floor
+        stream = stream_bandwidth(dtype, stream_array_bytes(floor))  # once per process
         rows.append(dict(
             strategy=strategy, dimension=prepared.problem.dimension, latency=latency.median,
             spread_low=latency.q25, spread_high=latency.q75,
             empty_call=empty_call_latency(prepared, repeats=repeats).median,
-            device_time=device_time(prepared).median,
+            device_time=seconds, achieved_bandwidth=floor / seconds / GB,
+            bandwidth_fraction=floor / seconds / stream,
             compile_seconds=compile_time(prepared).median,
             flops=stats.flops, bytes_accessed=stats.bytes_accessed,
             xla_memory_bytes=stats.memory_bytes))
@@ -87,9 +92,45 @@ def format_row(row: dict) -> str:
         return f"{row['strategy']:<20} skipped: {row['skipped']}"
     spread = f"{format_seconds(row['spread_low'])}..{format_seconds(row['spread_high'])}"
     return (f"{row['strategy']:<20} {format_seconds(row['latency']):>17} {spread:>21} "
-            f"{format_seconds(row['device_time']):>12} {format_seconds(row['compile_seconds']):>9} "
+            f"{format_seconds(row['device_time']):>12} {format_bandwidth(row):>19} "
+            f"{format_seconds(row['compile_seconds']):>9} "
             f"{format_count(row['flops']):>9} {format_count(row['bytes_accessed'], 'B'):>9} "
             f"{format_count(row['xla_memory_bytes'], 'B'):>9}")
+
+
+def format_bandwidth(row: dict) -> str:
+    """``12.3 GB/s (45%)``: minimal bytes / device time, and that over the copy kernel's."""
+    if row.get("achieved_bandwidth") is None:
+        return "-"
+    return f"{row['achieved_bandwidth']:.3g} GB/s ({100 * row['bandwidth_fraction']:.0f}%)"
+
+
+def format_ratio(ratio: float) -> str:
+    """3 significant digits at most: 1.02x, 23.9x, 978x."""
+    return f"{ratio:.0f}x" if ratio >= 100 else f"{ratio:.1f}x" if ratio >= 10 else f"{ratio:.2f}x"
+
+
+def comparison_line(rows: list[dict]) -> str | None:
+    """The strategies' latencies as ratios, the table's last line (None: fewer than two
+    strategies measured): against ``exact`` (the hand-written adjoint) when it was measured,
+    else against the fastest strategy measured (a user function, a family without an
+    adjoint, or ``exact`` not asked for), fastest first."""
+    measured = [row for row in rows if "skipped" not in row]
+    if len(measured) < 2:
+        return None
+    reference = next((row for row in measured if row["strategy"] == "exact"), None)
+    if reference is not None:
+        label = "exact (the hand-written adjoint)"
+    else:
+        reference = min(measured, key=lambda row: row["latency"])
+        skipped = next((row for row in rows if row["strategy"] == "exact"), None)
+        label = (f"the fastest automatic strategy, {reference['strategy']}"
+                 + (" (no hand-written adjoint)" if skipped is not None else ""))
+    others = sorted((row for row in measured if row is not reference),
+                    key=lambda row: row["latency"])
+    ratios = ", ".join(f"{row['strategy']} {format_ratio(row['latency'] / reference['latency'])}"
+                       for row in others)
+    return f"latency against {label}: {ratios}"
 
 
 def combine_processes(runs: list[list[dict]]) -> list[dict]:

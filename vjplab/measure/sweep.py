@@ -16,19 +16,25 @@ from vjplab.grid import Sweep
 #: Keys of a measured entry. Values: a float; for the two timings a dict of asv samples
 #: (``{"samples": [...], "number": 1}``, see ``TimingStats.asv_samples``); None where the
 #: backend provides no number.
-METRICS = ("device_time", "compile_seconds", "flops", "bytes_accessed", "xla_memory_bytes")
+#: ``achieved_bandwidth`` (GB/s) and ``bandwidth_fraction`` are asv samples derived from the
+#: device time's samples (vjplab.measure.bandwidth); ``stream_bandwidth`` (bytes/s) is the copy
+#: kernel of this process and dtype, the same for every entry of it.
+METRICS = ("device_time", "compile_seconds", "flops", "bytes_accessed", "xla_memory_bytes",
+           "achieved_bandwidth", "bandwidth_fraction", "stream_bandwidth")
 
 #: Samples per combination: device time (one per loop run) and compile time.
 DEVICE_TIME_SAMPLES = 7
 
 
 def measure_combination(family: str, strategy: str, dimension: int, locality: int,
-                        dtype: str, sweep: Sweep) -> dict:
+                        dtype: str, sweep: Sweep, stream: float | None = None) -> dict:
     """All metrics of one combination, {"skipped": reason}, or {"failed": what went wrong}.
 
     A failure of one combination (an error in a family or strategy, XLA running out of memory)
     is recorded for that combination alone: the other combinations still get their numbers.
+    ``stream``: the copy kernel's bytes/s in this process (default: measured, cached).
     """
+    from vjplab.measure.bandwidth import bandwidth_metrics, stream_bandwidth
     from vjplab.measure.timing import device_time
     from vjplab.measure.xla import compile_time, xla_stats
     from vjplab.prepared import Infeasible, prepare
@@ -39,12 +45,16 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
     try:
         prepared = prepare(family, strategy, dimension, locality, dtype)
         stats = xla_stats(prepared)
+        timing = device_time(prepared, repeats=DEVICE_TIME_SAMPLES)
+        stream = stream_bandwidth(dtype) if stream is None else stream
         return {
-            "device_time": device_time(prepared, repeats=DEVICE_TIME_SAMPLES).asv_samples(),
+            "device_time": timing.asv_samples(),
             "compile_seconds": compile_time(prepared).asv_samples(),
             "flops": stats.flops,
             "bytes_accessed": stats.bytes_accessed,
             "xla_memory_bytes": stats.memory_bytes,
+            **bandwidth_metrics(prepared.problem, list(timing.samples), stream),
+            "stream_bandwidth": stream,
         }
     except Infeasible as exc:
         return {"skipped": str(exc)}
@@ -72,13 +82,29 @@ def measure_combinations(combos: list[tuple], sweep: Sweep,
                          progress: TextIO = sys.stderr) -> dict[tuple, dict]:
     """``measure_combination`` of each of ``combos`` (all of one dtype), in this process."""
     from vjplab import compat
+    from vjplab.measure.bandwidth import stream_bandwidth
 
     compat.disable_persistent_compilation_cache()  # before the process's first compile
     table = {}
     started = time.perf_counter()
+    stream = stream_bandwidth(combos[0][4], _stream_bytes(combos)) if combos else None
     for index, combo in enumerate(combos, 1):
-        table[combo] = measure_combination(*combo, sweep=sweep)
+        table[combo] = measure_combination(*combo, sweep=sweep, stream=stream)
         if index % 20 == 0 or index == len(combos):
             print(f"metrics: {index}/{len(combos)} {combo[4]} combinations, "
                   f"{time.perf_counter() - started:.0f} s", file=progress, flush=True)
     return table
+
+
+def _stream_bytes(combos: list[tuple]) -> int:
+    """Copy-kernel array bytes for ``combos``: max(64 MiB, 4 x their largest minimal bytes)."""
+    from vjplab.measure.bandwidth import minimal_bytes, stream_array_bytes
+    from vjplab.problems import make_spec
+
+    largest = 0
+    for family, _, dimension, locality, dtype in combos:
+        try:
+            largest = max(largest, minimal_bytes(make_spec(family, dimension, locality, dtype)))
+        except ValueError:  # an infeasible size: measure_combination skips it
+            continue
+    return stream_array_bytes(largest)

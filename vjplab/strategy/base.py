@@ -48,7 +48,9 @@ class Strategy:
 
     ``make_vjp(problem)`` returns the un-jitted ``vjp(x, c)``; ``memory_bytes(problem)`` is the
     estimated peak working set; ``dense`` marks strategies that materialise the M x N Jacobian
-    (cost O(M N)), which the suite does not run at the largest sizes.
+    (cost O(M N)), which the suite does not run at the largest sizes; ``unavailable(problem)``
+    says why the strategy cannot run on a problem at any size (None: it can), e.g. ``exact`` on
+    a family without a hand-written adjoint.
     """
 
     name: str
@@ -56,6 +58,7 @@ class Strategy:
     make_vjp: Callable[["Problem"], VJPFunction]
     memory_bytes: Callable[["Problem"], int]
     dense: bool = False
+    unavailable: Callable[["Problem"], str | None] | None = None
 
     def required_bytes(self, problem: "Problem") -> int:
         """The strategy's working set plus what evaluating f itself needs."""
@@ -63,6 +66,10 @@ class Strategy:
 
     def infeasible_reason(self, problem: "Problem", budget_bytes: int | None = None) -> str | None:
         """Why this strategy should not run on ``problem`` (None when it can)."""
+        if self.unavailable is not None:
+            reason = self.unavailable(problem)
+            if reason:
+                return reason
         budget = memory_budget_bytes() if budget_bytes is None else budget_bytes
         need = self.required_bytes(problem)
         if need > budget:
