@@ -62,10 +62,7 @@ def test_params_are_one_space_whatever_the_grid(suite):
         assert suite_info(grid) == suite, grid
     for name, info in suite.items():
         selection = selection_of(name)
-        space = PARAM_SPACE.sweep(selection.kind)
-        allowed = {"family": space.family_names, "strategy": space.strategy_names,
-                   "dimension": list(space.all_dimensions), "locality": list(space.localities),
-                   "dtype": list(space.dtypes)}
+        allowed = PARAM_SPACE.sweep(selection.kind).values()
         assert info["params"] == [[repr(v) for v in allowed[p]] for p in info["param_names"]]
         product = set(itertools.product(*info["params"]))
         for grid in GRIDS:

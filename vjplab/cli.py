@@ -18,6 +18,7 @@ Commands:
             machine's history that ships with vjplab)
   spy       the sparsity picture of a family's Jacobian, columns coloured by colour group
             (needs a sparse library: pip install 'vjplab[sparse]')
+  many      K cotangents and the adjoint solve at one point: measure, print the tables
   list      the registered families and strategies
 """
 
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from vjplab.dashboard.command import add_parsers as add_dashboard_parsers
 from vjplab.grid import GRIDS
+from vjplab.many.command import add_parser as add_many_parser
 from vjplab.reference import REFERENCE_MACHINE
 
 
@@ -214,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     spy.add_argument("-o", "--output", type=Path, default=Path("spy.png"),
                      help="png to write (default: %(default)s)")
 
+    add_many_parser(sub)
     sub.add_parser("list", help="registered families and strategies")
     return parser
 
@@ -260,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     elif args.command == "measure":
         return measure_command(args)
+    elif args.command == "many":
+        from vjplab.many.command import many_command
+
+        return many_command(args)
     elif args.command == "record":
         from vjplab.history.record import record_versions
         from vjplab.suite import RunInterrupted

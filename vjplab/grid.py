@@ -50,6 +50,15 @@ counts are asv benchmarks of the **metrics** sweep only (on ``default`` the metr
 combinations, on ``full`` the whole latency sweep), because each is one asv process per
 parameter set (docs/asv.md, "Program fingerprints", has the measured cost).
 
+Many VJPs at one point (benchmarks/bench_many.py, vjplab.many): two more sweeps of their own
+parameters (``ManySweep``), because K and the method are no VJP strategy of the 5-parameter
+space: ``cotangents`` (family x method x dimension x K x dtype: K cotangents at one x) and
+``adjoint`` (family x method x dimension x dtype: the adjoint solve). ``full`` runs every
+non-scalar family and method at N = 1e3, 1e4, 1e5 with K = 1, 16, 256 in float64, and the
+adjoint solve of brusselator_2d by every method; ``default`` runs them at N = 1e3 with fewer
+methods and without dense_control (``_DEFAULT_K_METHODS``, ``_DEFAULT_ADJOINT_METHODS``); the
+other grids run none.
+
 asv's parameters are NOT a grid's: they are ``PARAM_SPACE``, the union of every grid, so results
 of different grids are the same benchmarks to asv. A grid selects which combinations run: the
 others skip in setup with the reason, and ``vjplab bench`` / ``vjplab record`` pass asv a
@@ -156,6 +165,14 @@ class Sweep:
     def all_dimensions(self) -> tuple[int, ...]:
         return self.dimensions + self.large_dimensions
 
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return SWEEP_PARAMS
+
+    def values(self) -> dict[str, list]:
+        """The sweep's values per parameter, in asv order (SWEEP_PARAMS)."""
+        return sweep_values(self)
+
     def combinations(self) -> Iterator[tuple[str, str, int, int, str]]:
         """Every (family, strategy, dimension, locality, dtype) of the sweep's full product."""
         return itertools.product(self.family_names, self.strategy_names, self.all_dimensions,
@@ -206,9 +223,99 @@ class Sweep:
         return None
 
 
+#: The parameters of a VJP sweep, in asv order.
+SWEEP_PARAMS = ("family", "strategy", "dimension", "locality", "dtype")
+
+
+def sweep_values(sweep: Sweep) -> dict[str, list]:
+    """A VJP sweep's values per parameter (asv's params, in SWEEP_PARAMS order)."""
+    return {"family": sweep.family_names, "strategy": sweep.strategy_names,
+            "dimension": list(sweep.all_dimensions), "locality": list(sweep.localities),
+            "dtype": list(sweep.dtypes)}
+
+
+@dataclass(frozen=True)
+class ManySweep:
+    """A sweep of a many-VJPs benchmark (vjplab.many): family x method x dimension
+    [x cotangents] x dtype, at the benchmark's one locality. ``counts`` (K) empty: the benchmark
+    has no K parameter (the adjoint solve). Methods of ``vjplab.many.names.DENSE_METHODS`` run
+    only at ``dense_dimensions``."""
+
+    families: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    dimensions: tuple[int, ...] = ()
+    counts: tuple[int, ...] = ()
+    dtypes: tuple[str, ...] = ("float64",)
+    dense_dimensions: tuple[int, ...] = ()
+    #: whether the benchmark has the K parameter (``counts`` then lists the values)
+    with_counts: bool = False
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.values())
+
+    def values(self) -> dict[str, list]:
+        """The sweep's values per parameter, in asv order."""
+        values = {"family": list(self.families), "method": list(self.methods),
+                  "dimension": list(self.dimensions)}
+        if self.with_counts:
+            values["cotangents"] = list(self.counts)
+        values["dtype"] = list(self.dtypes)
+        return values
+
+    def combinations(self) -> Iterator[tuple]:
+        return itertools.product(*self.values().values())
+
+    def outside_reason(self, **params) -> str | None:
+        """Why a combination of the suite's space is not in this sweep (None: it is)."""
+        for name, allowed in self.values().items():
+            if params[name] not in allowed:
+                return (f"{name} {params[name]!r} is not one of "
+                        f"{', '.join(map(repr, allowed)) or 'nothing'}")
+        return None
+
+    def skip_reason(self, *combo) -> str | None:
+        """Why the sweep leaves this combination of its own product out (dense methods and
+        locality-free families at large dimensions, sparse methods on a locality-free
+        family)."""
+        from vjplab.many.names import DENSE_METHODS
+
+        from vjplab.many.names import SPARSE_METHODS
+
+        params = dict(zip(self.param_names, combo))
+        if (params["method"] in SPARSE_METHODS
+                and params["family"] in catalog.LOCALITY_FREE_FAMILIES):
+            return (f"{params['family']}'s Jacobian is dense (N colours: forming it sparsely "
+                    f"costs N JVPs, the dense Jacobian): the sparse methods leave it out")
+        if (params["family"] in catalog.LOCALITY_FREE_FAMILIES
+                and params["dimension"] not in self.dense_dimensions):
+            return (f"{params['family']} is dense (one VJP takes ~10 ms at N = 1e3 and grows "
+                    f"as N^2); this grid runs it only at dimensions "
+                    f"{', '.join(map(str, self.dense_dimensions)) or 'none'}")
+        if params["method"] in DENSE_METHODS and params["dimension"] not in self.dense_dimensions:
+            return (f"{params['method']} forms the dense Jacobian; this grid runs it only at "
+                    f"dimensions {', '.join(map(str, self.dense_dimensions)) or 'none'}")
+        return None
+
+    def restricted_to(self, families: list[str]) -> "ManySweep":
+        return replace(self, families=tuple(f for f in self.families if f in families))
+
+    def at_dimensions(self, dimensions: Iterable[int]) -> "ManySweep":
+        """This sweep at those of its dimensions in ``dimensions``; ValueError naming its
+        dimensions when none is."""
+        wanted = set(dimensions)
+        kept = tuple(n for n in self.dimensions if n in wanted)
+        if not kept:
+            raise ValueError(f"no dimension of {sorted(wanted)} in this sweep; allowed: "
+                             f"{', '.join(map(str, self.dimensions))}")
+        return replace(self, dimensions=kept)
+
+
 #: The two sweeps of a grid over every strategy: the latency benchmark's and the
 #: metric/peak-memory benchmarks'.
 SWEEP_KINDS = ("latency", "metrics")
+#: The many-VJPs sweeps (vjplab.many): K cotangents at one point, the adjoint solve.
+MANY_KINDS = ("cotangents", "adjoint")
 
 #: The third sweep, over the sparse strategies only: their three phases (pattern + colouring,
 #: J at a new x, J^T c at a new cotangent) and colour counts, benchmarks/bench_sparse.py.
@@ -240,6 +347,9 @@ class Grid:
     metrics: Sweep
     #: asv rounds of ``time_vjp`` (processes per parameter set, pooled; benchmarks/common.py)
     latency_rounds: int = 3
+    #: many VJPs at one point (vjplab.many); empty: the grid runs none
+    cotangents: ManySweep = ManySweep(with_counts=True)
+    adjoint: ManySweep = ManySweep()
     #: The sparse strategies' phases (benchmarks/bench_sparse.py); none by default.
     sparse: Sweep = NO_SPARSE
 
@@ -258,15 +368,27 @@ class Grid:
             return replace(sweep, families=tuple(f for f in sweep.family_names if f in wanted))
 
         return replace(self, latency=keep(self.latency), metrics=keep(self.metrics),
-                       sparse=keep(self.sparse))
+                       sparse=keep(self.sparse),
+                       cotangents=self.cotangents.restricted_to(wanted),
+                       adjoint=self.adjoint.restricted_to(wanted))
 
-    def sweep(self, kind: str) -> Sweep:
-        """The ``latency``, ``metrics`` or ``sparse`` sweep; ValueError names the allowed
-        kinds."""
-        if kind not in SWEEP_KINDS + (SPARSE_KIND,):
-            raise ValueError(f"unknown sweep {kind!r}; allowed: "
-                             f"{', '.join(SWEEP_KINDS + (SPARSE_KIND,))}")
+    def sweep(self, kind: str) -> Sweep | ManySweep:
+        """The ``latency``, ``metrics`` or ``sparse`` sweep, or a many-VJPs sweep
+        (``cotangents``, ``adjoint``); ValueError names the allowed kinds."""
+        kinds = SWEEP_KINDS + (SPARSE_KIND,) + MANY_KINDS
+        if kind not in kinds:
+            raise ValueError(f"unknown sweep {kind!r}; allowed: {', '.join(kinds)}")
         return getattr(self, kind)
+
+    def many_selection_reason(self, kind: str, **params) -> str | None:
+        """Why this grid does not run a combination of a many-VJPs benchmark (None: it does)."""
+        sweep = self.sweep(kind)
+        if kind not in MANY_KINDS:
+            raise ValueError(f"{kind!r} is no many-VJPs sweep; allowed: {', '.join(MANY_KINDS)}")
+        outside = sweep.outside_reason(**params)
+        if outside:
+            return f"not in the {self.name!r} grid ({kind} sweep): {outside}"
+        return sweep.skip_reason(*(params[name] for name in sweep.param_names))
 
     def selection_reason(self, kind: str, family: str, strategy: str | None, dimension: int,
                          locality: int | None, dtype: str | None = None) -> str | None:
@@ -321,10 +443,41 @@ _GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localiti
 _TINY = Sweep(dimensions=(100,), large_dimensions=(), localities=(1,), families=("roll_cubic",),
               strategies=("exact", "jax_vjp"))
 
+# Many VJPs at one point (vjplab.many), float64 (the adjoint's precision), K = 1, 16, 256.
+# `full`: every non-scalar family and method at N = 1e3, 1e4, 1e5, the dense solve at 1e3.
+# `default` (N = 1e3) is cut to fit its budget (docs/results.md, "How long things take"): no
+# dense_control (one VJP takes 10 ms at N = 1e3: K = 256 sequential VJPs alone are 2.5 s per
+# sample), one K-method per idea (reused_vjp stands for reused_linearize, asdex for sparsejac:
+# they measured within a few percent of each other), and the adjoint solve by the hand-written
+# adjoint, jax.vjp, the dense and the asdex solve (each GMRES method compiles two programs,
+# ~4 s: the timed solve and the counted one).
+_COUNTS = (1, 16, 256)
+_DEFAULT_K_METHODS = ("exact", "loop_vjp", "vmap_vjp", "reused_vjp", "sparse_asdex")
+_DEFAULT_ADJOINT_METHODS = ("exact", "jax_vjp", "dense", "sparse_asdex")
+
+
+def _many(dimensions: tuple[int, ...], cut: bool = False) -> tuple[ManySweep, ManySweep]:
+    from vjplab.many import names
+
+    k_families = tuple(f for f in names.COTANGENT_FAMILIES
+                       if not (cut and f in catalog.LOCALITY_FREE_FAMILIES))
+    cotangents = ManySweep(k_families, _DEFAULT_K_METHODS if cut else names.COTANGENT_METHODS,
+                           dimensions, _COUNTS, dense_dimensions=(1_000,), with_counts=True)
+    adjoint = ManySweep(names.ADJOINT_FAMILIES,
+                        _DEFAULT_ADJOINT_METHODS if cut else names.ADJOINT_METHODS, dimensions,
+                        dense_dimensions=(1_000,))
+    return cotangents, adjoint
+
+
+_DEFAULT_COTANGENTS, _DEFAULT_ADJOINT = _many((1_000,), cut=True)
+_FULL_COTANGENTS, _FULL_ADJOINT = _many((1_000, 10_000, 100_000))
+
 GRIDS: dict[str, Grid] = {
     "default": Grid("default", latency=_DEFAULT_LATENCY, metrics=_DEFAULT_METRICS,
-                    sparse=_DEFAULT_SPARSE),
-    "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY, sparse=_FULL_SPARSE),
+                    sparse=_DEFAULT_SPARSE, cotangents=_DEFAULT_COTANGENTS,
+                    adjoint=_DEFAULT_ADJOINT),
+    "full": Grid("full", latency=_FULL_LATENCY, metrics=_FULL_LATENCY, sparse=_FULL_SPARSE,
+                 cotangents=_FULL_COTANGENTS, adjoint=_FULL_ADJOINT),
     # What results/reference/ holds: 8 JAX releases in about 45 minutes on a 2-core CPU.
     "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS,
                     latency_rounds=2),
@@ -361,12 +514,28 @@ def _union(sweeps: list[Sweep]) -> Sweep:
 #: declare it as their ``params`` whatever grid runs, so the results of all grids are the same
 #: benchmarks to asv (they merge, compare and publish together); a grid only selects which
 #: combinations run (``Grid.selection_reason``; ``vjplab.selection`` builds asv's --bench).
+def _many_union(sweeps: list[ManySweep]) -> ManySweep:
+    """One many-VJPs sweep holding every combination of ``sweeps`` (names in first-seen order,
+    the sweeps with the most values first, so a cut-down sweep keeps the full one's order;
+    numbers sorted)."""
+    def merged(field: str) -> tuple:
+        widest_first = sorted(sweeps, key=lambda sweep: -len(getattr(sweep, field)))
+        seen = {value: None for sweep in widest_first for value in getattr(sweep, field)}
+        return tuple(sorted(seen)) if field in ("dimensions", "counts") else tuple(seen)
+
+    return ManySweep(merged("families"), merged("methods"), merged("dimensions"),
+                     merged("counts"), merged("dtypes"), merged("dense_dimensions"),
+                     with_counts=sweeps[0].with_counts)
+
+
 PARAM_SPACE = Grid("all grids",
                    latency=_union([grid.latency for grid in GRIDS.values()]),
                    metrics=_union([grid.metrics for grid in GRIDS.values()]),
                    sparse=replace(_union([grid.sparse for grid in GRIDS.values()]),
                                   families=VECTOR_FAMILIES,
-                                  strategies=tuple(sorted(catalog.SPARSE_STRATEGIES))))
+                                  strategies=tuple(sorted(catalog.SPARSE_STRATEGIES))),
+                   cotangents=_many_union([grid.cotangents for grid in GRIDS.values()]),
+                   adjoint=_many_union([grid.adjoint for grid in GRIDS.values()]))
 
 
 #: Comma-separated families: the active grid keeps only these (set by vjplab.pieces).

@@ -23,6 +23,9 @@ from vjplab.grid import Grid
 
 #: The parameters of the VJP benchmarks, in asv order.
 FULL_PARAMS = ("family", "strategy", "dimension", "locality", "dtype")
+#: The parameters of the many-VJPs benchmarks (benchmarks/bench_many.py), in asv order.
+COTANGENT_PARAMS = ("family", "method", "dimension", "cotangents", "dtype")
+ADJOINT_PARAMS = ("family", "method", "dimension", "dtype")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Selection:
         """The grid's combinations of this selection's params that run (static skips out:
         a dense strategy at a large dimension, a locality-free family at other localities)."""
         sweep = grid.sweep(self.kind)
-        index = [FULL_PARAMS.index(p) for p in self.params]
+        index = [sweep.param_names.index(p) for p in self.params]
         seen: dict[tuple, None] = {}
         for combo in sweep.combinations():
             if sweep.skip_reason(*combo) is None:
@@ -67,6 +70,11 @@ SELECTIONS: tuple[Selection, ...] = (
               shared_measurement=True),
     Selection(r"bench_memory\.PeakMemReference\.peakmem_reference", "metrics",
               ("family", "dimension")),
+    # many VJPs at one point (vjplab.many), each kind one shared setup_cache measurement
+    Selection(r"bench_many\.TimeCotangents\.track_\w+", "cotangents", COTANGENT_PARAMS,
+              shared_measurement=True),
+    Selection(r"bench_many\.Adjoint(?:Solve|Counts)\.track_\w+", "adjoint", ADJOINT_PARAMS,
+              shared_measurement=True),
 )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 #: The modules of benchmarks/ (a test checks that no other module defines benchmarks).
 BENCHMARK_MODULES = ("bench_vjp", "bench_memory", "bench_metrics", "bench_program",
-                     "bench_sparse")
+                     "bench_sparse", "bench_many")
 #: asv's benchmark-method prefixes.
 ASV_PREFIXES = ("time_", "track_", "peakmem_", "mem_", "timeraw_")
 

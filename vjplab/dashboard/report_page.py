@@ -13,6 +13,8 @@ all written into asv's html directory:
 * every strategy's latency, device time, XLA memory and float32 accuracy, with ratios to the
   hand-written adjoint ``exact``; gaps (skipped, not in the grid) show the reason in a
   footnote, never a zero;
+* which strategy for how many VJPs at one point (K cotangents, the adjoint solve;
+  vjplab.many.table), where the run measured them;
 * the machine, JAX/jaxlib, grid and protocol that produced it.
 
 Numbers come from ONE asv results file (vjplab.dashboard.run_data) and the vjplab run manifest
@@ -434,9 +436,18 @@ td.gap{color:#999;text-align:center} td.gap a{text-decoration:none}
 .seed td,.seed th{font-size:15px} .headline{font-size:17px} .ratio{color:#b00}
 dl.info{display:grid;grid-template-columns:max-content auto;gap:2px 1em;font-size:13px}
 dl.info dt{font-weight:bold} dl.info dd{margin:0} img{max-width:100%}
-nav a{margin-right:1.2em} ol.notes{font-size:12px;color:#555}
+nav a{margin-right:1.2em} ol.notes,p.note{font-size:12px;color:#555}
 #reference details{margin:0.3em 0} #reference summary{cursor:pointer;font-size:14px}
 .warn{color:#b00;font-weight:bold}"""
+
+
+def many_section(run: RunData) -> str:
+    """'Which strategy for how many VJPs' (vjplab.many.table) from this run's file."""
+    from vjplab.many.table import report_section
+
+    measurements = [m for m in (run.results.measurements if run.results else [])
+                    if m.file == run.file.file]
+    return report_section(measurements, run.file.machine)
 
 
 def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
@@ -455,6 +466,7 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
         by_family.setdefault(family, []).append(
             f'<img src="{PLOTS_DIR}/{name}" alt="{html.escape(title)}">')
     plots = "".join(f"<h3>{family}</h3>{''.join(imgs)}" for family, imgs in by_family.items())
+    many = many_section(run)
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>vjplab: this run's results</title>
 <style>{STYLE_SHEET}</style></head><body>
@@ -475,6 +487,7 @@ one jitted loop).</p>
 {plots or '<p>No measured latency or device time in this run.</p>'}</section>
 {sparse}
 {table}
+{many}
 <section><h2>Gaps</h2>{notes.html()}</section>
 <section><h2>What produced these numbers</h2><dl class="info">{info}</dl></section>
 </body></html>

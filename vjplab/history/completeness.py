@@ -62,8 +62,21 @@ def _expected_skip(selection: Selection, combo: tuple) -> bool:
     """True when the benchmark process will skip this combination here (see module doc)."""
     values = dict(zip(selection.params, combo))
     if "strategy" not in values:  # PeakMemReference only builds the problem: never skips
-        return False
+        return _many_skip(values["method"]) if "method" in values else False
     return _infeasible(*(values[p] for p in FULL_PARAMS))
+
+
+def _many_skip(method: str) -> bool:
+    """bench_many (vjplab.many): a sparse method skips where its library is unavailable."""
+    from vjplab.many.names import SPARSE_METHODS
+
+    if method not in SPARSE_METHODS:
+        return False
+    try:
+        from vjplab.sparse import unavailable_reason
+    except ImportError:
+        return True
+    return unavailable_reason(method.removeprefix("sparse_")) is not None
 
 
 @functools.lru_cache(maxsize=None)
