@@ -38,7 +38,7 @@ HAND_WRITTEN = "exact"
 
 #: Families of the K-cotangent benchmark: every family but the scalar losses (their Jacobian is
 #: one dense 1 x N row, so K cotangents are K multiples of one gradient).
-COTANGENT_FAMILIES: tuple[str, ...] = tuple(f for f in catalog.family_names()
+COTANGENT_FAMILIES: tuple[str, ...] = tuple(f for f in catalog.builtin_family_names()
                                             if f not in catalog.SCALAR_LOSS_FAMILIES)
 
 #: Families with a steady residual for the adjoint solve (vjplab.many.adjoint.STEADY).
