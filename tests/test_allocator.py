@@ -62,13 +62,7 @@ def test_settled_processes_do_not_page_fault_their_output_every_call():
     every call (1954 faults a call, 12x slower); settled, none of four may."""
     env = allocator.timing_environ(dict(os.environ, VJPLAB_CPU_AFFINITY="auto"))
     env.pop("VJPLAB_ALLOCATOR", None)
-    for _ in range(4):
-        out = subprocess.run([sys.executable, "-c", FAULTS_PER_CALL], capture_output=True,
-                             text=True, timeout=300, cwd=ROOT, env=env)
-        assert out.returncode == 0, out.stderr[-3000:]
-        measured = json.loads(out.stdout.strip().splitlines()[-1])
-        assert measured["state"].startswith("settled at start-up"), measured
-        assert measured["faults_per_call"] < OUTPUT_PAGES / 4, measured
+    assert_no_fault_per_call(env, processes=4, state="settled at start-up")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
@@ -76,10 +70,16 @@ def test_a_process_started_without_the_settings_settles_at_run_time():
     """``asv run`` by hand: the benchmark process applies mallopt itself before computing."""
     env = {k: v for k, v in os.environ.items()
            if k not in allocator.ALLOCATOR_ENV and k not in ("GLIBC_TUNABLES", "VJPLAB_ALLOCATOR")}
-    for _ in range(3):
+    assert_no_fault_per_call(env, processes=3, state="settled at run time")
+
+
+def assert_no_fault_per_call(env: dict[str, str], processes: int, state: str) -> None:
+    """In each of ``processes`` fresh processes started with ``env``: the allocator stands as
+    ``state`` says and the output is not page-faulted afresh on every call."""
+    for _ in range(processes):
         out = subprocess.run([sys.executable, "-c", FAULTS_PER_CALL], capture_output=True,
                              text=True, timeout=300, cwd=ROOT, env=env)
         assert out.returncode == 0, out.stderr[-3000:]
         measured = json.loads(out.stdout.strip().splitlines()[-1])
-        assert measured["state"].startswith("settled at run time"), measured
+        assert measured["state"].startswith(state), measured
         assert measured["faults_per_call"] < OUTPUT_PAGES / 4, measured
