@@ -1,7 +1,7 @@
 """The sparse strategies in three phases, and their colour counts, as asv track_ benchmarks.
 
 ``setup_cache`` (shared by every class here) measures the active grid's **sparse** sweep
-(vjplab.grid: the ``default`` grid at N = 1e3 and 1e4, k = 1 and 4, every vector-map family;
+(vjplab.grid: the ``default`` grid at N = 1e3, k = 1 and 4, every vector-map family;
 ``full`` at N = 1e2 .. 1e6 up to the practical colouring limit, k = 1, 4, 16, float32 and
 float64; ``smoke`` roll_cubic at N = 100) once per environment in one process
 (vjplab.sparse.phases); each track_ process only reads its number, so this module imports no
