@@ -493,7 +493,11 @@ GRIDS: dict[str, Grid] = {
                                 float64=Float64Scope(("burgers_1d", "smoothness_1d")),
                                 plugins=ALL_PLUGIN_DIMENSIONS),
                   sparse=sparse_sweep(dimensions=(100,), localities=(1,),
-                                      families=("roll_cubic",))),
+                                      families=("roll_cubic",)),
+                  # every benchmark kind once (asv's summary page asks for each one's graph)
+                  cotangents=ManySweep(("roll_cubic",), ("exact", "vmap_vjp"), (1_000,), (1,),
+                                       with_counts=True),
+                  adjoint=ManySweep(("brusselator_2d",), ("exact",), (1_000,))),
 }
 
 
