@@ -45,7 +45,7 @@ def families() -> list[str]:
 
 
 def strategies() -> list[str]:
-    """Sorted names of the registered VJP strategies."""
+    """Names of the registered VJP strategies, sorted, the sparse ones last."""
     return catalog.strategy_names()
 
 
