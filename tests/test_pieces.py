@@ -18,7 +18,7 @@ import pytest
 from asv.benchmarks import Benchmarks
 
 from vjplab import catalog
-from vjplab.grid import FAMILIES_ENV, GRIDS, active_grid
+from vjplab.grid import DIMENSIONS_ENV, FAMILIES_ENV, GRIDS, active_grid
 from vjplab.piecewise import (Job, LiveStatus, count_sets, format_duration, run_jobs,
                               stop_process_group, time_left)
 from vjplab.pieces import Piece, filter_by_regex, grid_param_sets, split_by_family
@@ -85,6 +85,26 @@ def test_piece_environment_restricts_the_active_grid(monkeypatch):
         "not in the 'default' grid")
     monkeypatch.setenv(FAMILIES_ENV, "burgers_1d,nope")
     with pytest.raises(ValueError, match="unknown family 'nope'; allowed: banded_conv"):
+        active_grid()
+
+
+def test_a_narrowing_regex_narrows_the_shared_measurement(suite, monkeypatch):
+    """--bench at N = 1e3 on the gpu grid: the piece's processes see N = 1e3 only, so the
+    metrics' shared setup_cache measures no N = 1e8 combination (a CPU could not)."""
+    sets = filter_by_regex(grid_param_sets(GRIDS["gpu"], suite),
+                           r"(TimeVJP|DeviceTime)\.\w+\('roll_cubic', '\w+', 1000, ")
+    (piece,) = split_by_family(sets)
+    assert piece.dimensions == [1000] and piece.env[DIMENSIONS_ENV] == "1000"
+    monkeypatch.setenv("VJPLAB_GRID", "gpu")
+    for name, value in piece.env.items():
+        monkeypatch.setenv(name, value)
+    grid = active_grid()
+    assert {c[2] for c in grid.metrics.combinations()} == {1000}
+    assert {c[1] for c in grid.metrics.combinations()} == set(GRIDS["gpu"].metrics.strategies)
+    full = split_by_family(grid_param_sets(GRIDS["gpu"], suite))[0]
+    assert full.dimensions == [1000, 1_000_000, 100_000_000]  # a whole run keeps every N
+    monkeypatch.setenv(DIMENSIONS_ENV, "1e3")
+    with pytest.raises(ValueError, match="allowed: comma-separated integers"):
         active_grid()
 
 

@@ -223,6 +223,18 @@ class Sweep:
         return None
 
 
+    def at_dimensions(self, dimensions: Iterable[int]) -> "Sweep":
+        """This sweep at those of its dimensions in ``dimensions`` (possibly none), each
+        keeping its role (all strategies, O(N) only, sparse)."""
+        wanted = set(dimensions)
+
+        def kept(values: tuple[int, ...]) -> tuple[int, ...]:
+            return tuple(n for n in values if n in wanted)
+
+        return replace(self, dimensions=kept(self.dimensions),
+                       large_dimensions=kept(self.large_dimensions),
+                       sparse_dimensions=kept(self.sparse_dimensions))
+
 #: The parameters of a VJP sweep, in asv order.
 SWEEP_PARAMS = ("family", "strategy", "dimension", "locality", "dtype")
 
@@ -372,6 +384,22 @@ class Grid:
                        cotangents=self.cotangents.restricted_to(wanted),
                        adjoint=self.adjoint.restricted_to(wanted))
 
+    def at_dimensions(self, dimensions: Iterable[int]) -> "Grid":
+        """This grid at those of its dimensions in ``dimensions``: a piece whose parameter sets
+        hold only some of the grid's dimensions (a ``--bench`` that narrows a run) makes the
+        shared setup_cache measure those only, not the whole sweep (vjplab.pieces)."""
+        wanted = set(dimensions)
+
+        def many(sweep: ManySweep) -> ManySweep:
+            return replace(sweep, dimensions=tuple(n for n in sweep.dimensions if n in wanted),
+                           dense_dimensions=tuple(n for n in sweep.dense_dimensions
+                                                  if n in wanted))
+
+        return replace(self, latency=self.latency.at_dimensions(wanted),
+                       metrics=self.metrics.at_dimensions(wanted),
+                       sparse=self.sparse.at_dimensions(wanted),
+                       cotangents=many(self.cotangents), adjoint=many(self.adjoint))
+
     def sweep(self, kind: str) -> Sweep | ManySweep:
         """The ``latency``, ``metrics`` or ``sparse`` sweep, or a many-VJPs sweep
         (``cotangents``, ``adjoint``); ValueError names the allowed kinds."""
@@ -437,8 +465,13 @@ _HISTORY_LATENCY = Sweep(dimensions=(1_000,), large_dimensions=(1_000_000,), loc
                                               localities=(1,)))
 _HISTORY_METRICS = Sweep(dimensions=(), large_dimensions=(100_000,), localities=(4,))
 
-_GPU = Sweep(dimensions=(1_000, 10_000), large_dimensions=(1_000_000,), localities=(1,),
-             families=("roll_cubic",), strategies=("exact", "jax_vjp", "naive_jacrev"))
+# The GPU check (.ci/gpu_check.sh, one prepared script in under 4 minutes of a lent GPU): roll_cubic
+# from N = 1e3 (where the ~60 us dispatch floor decides) to N = 1e8 (where kernels decide: x, c
+# and the result are 1.2 GB in float32), k = 1 and 16, the hand-written adjoint against the two
+# automatic O(N) strategies, the dense Jacobian at 1e3; one latency round (process) per set.
+_GPU = Sweep(dimensions=(1_000,), large_dimensions=(1_000_000, 100_000_000), localities=(1, 16),
+             families=("roll_cubic",),
+             strategies=("exact", "jax_vjp", "linearize_transpose", "naive_jacrev"))
 
 _TINY = Sweep(dimensions=(100,), large_dimensions=(), localities=(1,), families=("roll_cubic",),
               strategies=("exact", "jax_vjp"))
@@ -481,8 +514,7 @@ GRIDS: dict[str, Grid] = {
     # What results/reference/ holds: 8 JAX releases in about 45 minutes on a 2-core CPU.
     "history": Grid("history", latency=_HISTORY_LATENCY, metrics=_HISTORY_METRICS,
                     latency_rounds=2),
-    # The GPU check (.ci/gpu_check.sh): roll_cubic at three sizes, three strategies.
-    "gpu": Grid("gpu", latency=_GPU, metrics=_GPU),
+    "gpu": Grid("gpu", latency=_GPU, metrics=_GPU, latency_rounds=1),
     # End-to-end tests of the JAX-version history: two strategies, one tiny problem.
     "tiny": Grid("tiny", latency=_TINY, metrics=_TINY),
     "smoke": Grid("smoke",
@@ -544,11 +576,14 @@ PARAM_SPACE = Grid("all grids",
 
 #: Comma-separated families: the active grid keeps only these (set by vjplab.pieces).
 FAMILIES_ENV = "VJPLAB_GRID_FAMILIES"
+#: Comma-separated dimensions: the active grid keeps only these (set by vjplab.pieces).
+DIMENSIONS_ENV = "VJPLAB_GRID_DIMENSIONS"
 
 
 def active_grid() -> Grid:
     """The grid named by VJPLAB_GRID (default: "default"), restricted to the families of
-    VJPLAB_GRID_FAMILIES when set; ValueError names the allowed grids or families."""
+    VJPLAB_GRID_FAMILIES and the dimensions of VJPLAB_GRID_DIMENSIONS when set; ValueError
+    names the allowed grids or families, or says which dimension is not a number."""
     name = os.environ.get("VJPLAB_GRID", "default")
     try:
         grid = GRIDS[name]
@@ -562,5 +597,12 @@ def active_grid() -> Grid:
             grid = grid.restricted_to(f.strip() for f in families.split(","))
         except ValueError as exc:
             raise ValueError(f"{FAMILIES_ENV}: {exc}") from None
+    dimensions = os.environ.get(DIMENSIONS_ENV, "").strip()
+    if dimensions:
+        try:
+            grid = grid.at_dimensions(int(n) for n in dimensions.split(","))
+        except ValueError:
+            raise ValueError(f"{DIMENSIONS_ENV}={dimensions!r}: allowed: comma-separated "
+                             f"integers (dimensions)") from None
     return grid
 

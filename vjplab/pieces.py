@@ -5,8 +5,10 @@ so an interrupted run used to keep nothing. A piece is one ``asv run`` whose ``-
 selects exactly one family's parameter sets of the grid (every benchmark kind: latency,
 metrics, peak memory); asv merges each piece into the same commit/environment results file
 (``Results.load_data`` plus ``selected_idx``: the sets a regex leaves out keep their stored
-values). The piece's processes see ``VJPLAB_GRID_FAMILIES`` = its family, so the metrics'
-shared ``setup_cache`` sweeps that family only, instead of the whole grid once per piece.
+values). The piece's processes see ``VJPLAB_GRID_FAMILIES`` = its family and
+``VJPLAB_GRID_DIMENSIONS`` = its sets' dimensions, so the metrics' shared ``setup_cache`` sweeps
+that family at those dimensions only, instead of the whole grid once per piece (a ``--bench``
+that narrows a run to N = 1e3 narrows the shared measurement with it).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from vjplab import catalog
-from vjplab.grid import FAMILIES_ENV, Grid
+from vjplab.grid import DIMENSIONS_ENV, FAMILIES_ENV, Grid
 from vjplab.selection import names_regex, param_set_name, selection_of
 
 #: (asv benchmark name, parameter values) of one parameter set
@@ -48,9 +50,16 @@ class Piece:
         return names_regex((re.escape(name), values) for name, values in self.param_sets)
 
     @property
+    def dimensions(self) -> list[int]:
+        """The dimensions of the piece's parameter sets."""
+        return sorted({dict(zip(selection_of(name).params, values))["dimension"]
+                       for name, values in self.param_sets})
+
+    @property
     def env(self) -> dict[str, str]:
-        """Environment of the piece's benchmark processes."""
-        return {FAMILIES_ENV: self.family}
+        """Environment of the piece's benchmark processes: its family and its dimensions, so
+        that a shared setup_cache measures what the piece runs, not the whole grid."""
+        return {FAMILIES_ENV: self.family, DIMENSIONS_ENV: ",".join(map(str, self.dimensions))}
 
     def names(self) -> list[str]:
         """asv's names of the parameter sets (``name(repr(p1), ...)``)."""

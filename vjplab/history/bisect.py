@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Mapping
 
 from vjplab.allocator import timing_environ
-from vjplab.grid import FAMILIES_ENV, GRIDS, SWEEP_KINDS
+from vjplab.grid import GRIDS, SWEEP_KINDS
 from vjplab.history.bisect_output import (final_line, probe_line, unit_in, verdict_record,
                                           verdict_slug, write_verdict)
 from vjplab.history.bisect_search import Probe, SearchOutcome, search
@@ -236,7 +236,7 @@ def run_bisect(words: list[str], low: str, high: str, machine: str | None = None
                                 **planted_environment(root, bisect_dir, machine)))
     env.update(fingerprint_env(results_dir, machine, commit))
     if family:
-        env[FAMILIES_ENV] = str(family)
+        env.update(piece.env)  # its family and dimensions: the shared setup_cache's scope
     asv = [sys.executable, "-m", "asv"]
     log_path = log_file(config_dir, "bisect")
     print(f"bisecting {target.short_name} on {machine}, {low} -> {high}, in {bisect_dir} "
