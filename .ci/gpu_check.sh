@@ -3,9 +3,11 @@
 # GPU machine name against this checkout's real commit, so that its results merge with CPU
 # results into one dashboard, report and history (`vjplab merge`, README "On a GPU").
 #
-# The device tool runs it in a copy of the working tree; carry the repository's git directory
-# and the wheels (asv is not installed there, and nothing can be fetched):
-#   run(command="bash .ci/gpu_check.sh", carry=[".git", ".whl", ".gitdeb"], timeout_s=420)
+# The device tool runs it in a copy of the working tree without .git, and carries no .git
+# either: carry a copy of it as .gitcarry/, and the wheels (asv is not installed there, and
+# nothing can be fetched):
+#   rm -rf .gitcarry && cp -a .git .gitcarry      # here, after committing
+#   run(command="bash .ci/gpu_check.sh", carry=[".gitcarry", ".whl", ".gitdeb"], timeout_s=420)
 # .whl/: asv and what it needs, for the device's Python (README "On a GPU" has the command);
 # .gitdeb/: Debian's git package, unpacked only when the device has no git.
 # The tree there must be exactly HEAD (commit first): results are labelled with HEAD's commit.
@@ -31,7 +33,9 @@ fi
 # belong to another user and may not keep file modes (contents decide)
 export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
     GIT_CONFIG_KEY_1=core.fileMode GIT_CONFIG_VALUE_1=false
-git rev-parse -q --verify HEAD >/dev/null || { echo "no commit here: carry .git" >&2; exit 1; }
+[ -e .git ] || [ ! -d .gitcarry ] || cp -a .gitcarry .git
+git rev-parse -q --verify HEAD >/dev/null \
+    || { echo "no commit here: carry a copy of .git as .gitcarry" >&2; exit 1; }
 dirty=$(git status --porcelain --untracked-files=normal)
 if [ -n "$dirty" ]; then
     echo "the tree differs from HEAD (commit first; results are labelled with HEAD):" >&2

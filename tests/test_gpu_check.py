@@ -45,4 +45,4 @@ def test_gpu_check_refuses_a_copy_without_its_git_directory(tmp_path):
     checkout = tmp_path / "checkout"
     shutil.copytree(repo_root() / "benchmarks", checkout / "benchmarks")
     out = run_check(checkout, tmp_path / "out")
-    assert out.returncode == 1 and "carry .git" in out.stderr
+    assert out.returncode == 1 and "carry a copy of .git as .gitcarry" in out.stderr
