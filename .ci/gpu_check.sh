@@ -33,7 +33,9 @@ fi
 # belong to another user and may not keep file modes (contents decide)
 export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' \
     GIT_CONFIG_KEY_1=core.fileMode GIT_CONFIG_VALUE_1=false
-[ -e .git ] || [ ! -d .gitcarry ] || cp -a .gitcarry .git
+# a carried copy wins over whatever .git the host's copy has (the device tool's may be stale);
+# this checkout's own .git is never touched
+if [ -d .gitcarry ]; then export GIT_DIR=$PWD/.gitcarry GIT_WORK_TREE=$PWD; fi
 git rev-parse -q --verify HEAD >/dev/null \
     || { echo "no commit here: carry a copy of .git as .gitcarry" >&2; exit 1; }
 dirty=$(git status --porcelain --untracked-files=normal)
