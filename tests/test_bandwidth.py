@@ -153,3 +153,22 @@ def test_the_larger_bandwidth_drop_sorts_first():
 
     mild, severe = step(10.0, 8.0), step(10.0, 4.0)
     assert worst_first([mild, severe]) == [severe, mild]
+
+
+def test_a_sweep_without_compile_time_says_why_the_benchmark_skips(monkeypatch):
+    """The gpu grid leaves compile time out (Sweep.compile_time): track_compile_time skips
+    with that reason, the other metrics are measured."""
+    from benchmarks import params
+    from benchmarks.bench_metrics import CompileTime
+    from vjplab.grid import GRIDS, Sweep
+    from vjplab.measure.sweep import measure_combinations
+
+    assert GRIDS["gpu"].metrics.compile_time is False and GRIDS["default"].metrics.compile_time
+    combo = ("roll_cubic", "exact", 1_000, 1, "float32")
+    sweep = Sweep(dimensions=(1_000,), large_dimensions=(), localities=(1,),
+                  families=("roll_cubic",), strategies=("exact",), compile_time=False)
+    table = measure_combinations([combo], sweep)
+    assert table[combo]["compile_seconds"] is None and table[combo]["device_time"]["samples"]
+    monkeypatch.setattr(params, "skip_unless_selected", lambda *args: None)
+    with pytest.raises(NotImplementedError, match="this grid does not measure compile time"):
+        CompileTime().setup(table, *combo)

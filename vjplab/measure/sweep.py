@@ -18,7 +18,8 @@ from vjplab.grid import Sweep
 #: backend provides no number.
 #: ``achieved_bandwidth`` (GB/s) and ``bandwidth_fraction`` are asv samples derived from the
 #: device time's samples (vjplab.measure.bandwidth); ``stream_bandwidth`` (bytes/s) is the copy
-#: kernel of this process and dtype, the same for every entry of it.
+#: kernel of this process and dtype, the same for every entry of it. ``not_measured`` maps a
+#: metric the grid leaves out (compile time, ``Sweep.compile_time``) to the reason.
 METRICS = ("device_time", "compile_seconds", "flops", "bytes_accessed", "xla_memory_bytes",
            "achieved_bandwidth", "bandwidth_fraction", "stream_bandwidth")
 
@@ -42,6 +43,9 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
     reason = sweep.skip_reason(family, strategy, dimension, locality, dtype)
     if reason:
         return {"skipped": reason}
+    not_measured = {} if sweep.compile_time else {
+        "compile_seconds": "this grid does not measure compile time (six cold compiles per "
+                           "combination; see vjplab.grid)"}
     try:
         prepared = prepare(family, strategy, dimension, locality, dtype)
         stats = xla_stats(prepared)
@@ -49,12 +53,14 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
         stream = stream_bandwidth(dtype) if stream is None else stream
         return {
             "device_time": timing.asv_samples(),
-            "compile_seconds": compile_time(prepared).asv_samples(),
+            "compile_seconds": (compile_time(prepared).asv_samples() if sweep.compile_time
+                                else None),
             "flops": stats.flops,
             "bytes_accessed": stats.bytes_accessed,
             "xla_memory_bytes": stats.memory_bytes,
             **bandwidth_metrics(prepared.problem, list(timing.samples), stream),
             "stream_bandwidth": stream,
+            "not_measured": not_measured,
         }
     except Infeasible as exc:
         return {"skipped": str(exc)}
