@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -519,3 +520,36 @@ def test_a_bench_regex_limits_the_table_to_what_it_selected(tmp_path):
     assert len(page.tables["fastest"]) == 1 + len(LOCS)  # header + roll_cubic at each k
     attrs, text = rows[("roll_cubic", "jax_vjp", 100, 1)][3]  # device time: not selected
     assert "not selected by --bench 'TimeVJP.*roll_cubic'" in page.notes[f"gap-{text[1:]}"]
+
+
+def test_other_machines_of_the_results_directory_stand_beside_this_run(tmp_path):
+    """A GPU merged in (vjplab merge): the report sets its values beside this run's, with the
+    ratio; a directory of one machine has no such section."""
+    results = tmp_path / "results"
+    mine = fabricate(results, started_at=9_000)
+    solo = report_page.write_report(results, tmp_path / "solo", machine="vm")
+    assert 'id="machines"' not in solo.read_text()
+    data = json.loads(mine.read_text())
+    for name in (LATENCY, DEVICE):  # the other machine: every value halved
+        data["results"][name][0] = [v / 2 if v is not None else None
+                                    for v in data["results"][name][0]]
+    other = write_file(results, data["results"], machine="gpu-test", commit=SEED_COMMIT,
+                       jax="0.11.2", date=1_500)
+    page = report_page.write_report(results, tmp_path / "html", machine="vm")
+    text = page.read_text()
+    assert 'id="machines"' in text
+    section = text[text.index('id="machines"'):]
+    section = section[:section.index("</section>")]
+    plain = re.sub(r"<[^>]+>", " ", section)
+    assert "gpu-test" in plain and "jax 0.11.2, the same commit" in plain
+    assert "latency 0.5x this run's" in plain and "device time 0.5x" in plain
+    rows = {}
+    for tr in re.findall(r"<tr>(.*?)</tr>", section)[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", tr)
+        rows[tuple(cells[:4])] = cells
+    mine_value = _latency("roll_cubic", "exact", 1000, 16)
+    cells = rows[("roll_cubic", "1e3", "16", "exact")]
+    assert cells[4] == format_seconds(mine_value) and cells[5] == format_seconds(mine_value / 2)
+    assert cells[6] == "0.5x"
+    assert ("banded_conv", "1e4", "1", "naive_jacrev") not in rows  # a gap there: no row
+    assert other.exists() and mine.exists()  # read, never written

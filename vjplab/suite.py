@@ -27,6 +27,7 @@ from vjplab.dashboard.report_page import PAGE_NAME
 from vjplab.dashboard.run_manifest import newest_results_file
 from vjplab.grid import GRIDS
 from vjplab.measure import fingerprints
+from vjplab.asv_machine import ensure_machine_entry
 from vjplab.piecewise import Job, format_duration, log_file, run_jobs
 from vjplab.pieces import filter_by_regex, grid_param_sets, split_by_family
 from vjplab.planted import check_separated, planted_factor
@@ -178,6 +179,8 @@ def bench_current_environment(grid: str = "default", machine: str | None = None,
         return newest_results_file(results_dir, commit)
 
     jobs = [Job(p, run + ["--bench", p.regex], p.label, this_results_file) for p in todo]
+    if machine:
+        ensure_machine_entry(machine)  # asv alone would save the name only (vjplab.asv_machine)
     with log_path.open("a") as log:
         log.write(f"$ {shlex.join(asv + ['machine', '--yes', '--config', str(config)] + machine_args)}\n")
         log.flush()

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vjplab.dashboard import sparse_section
+from vjplab.dashboard import machines_section, sparse_section
 from vjplab.dashboard.reference_section import compare_with_reference, section_html
 from vjplab.dashboard.report_plots import format_n as _n
 from vjplab.dashboard.report_plots import growth_exponent, write_plots
@@ -451,10 +451,11 @@ def many_section(run: RunData) -> str:
 
 
 def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
-           reference: str = "", sparse: str = "") -> str:
+           reference: str = "", sparse: str = "", machines: str = "") -> str:
     """The page; ``reference`` is the section beside the reference machine (HTML, may be
     empty: vjplab.dashboard.reference_section), ``sparse`` the sparse Jacobians' section (HTML,
-    may be empty: vjplab.dashboard.sparse_section)."""
+    may be empty: vjplab.dashboard.sparse_section), ``machines`` the other machines of the
+    results directory (HTML, may be empty: vjplab.dashboard.machines_section)."""
     notes = Footnotes()
     seed = seed_section(run, notes)
     fastest = fastest_section(rows, notes)
@@ -478,6 +479,7 @@ def render(run: RunData, rows: list[Row], figures: list[tuple[str, str, str]],
 {seed}
 {fastest}
 {reference}
+{machines}
 <section><h2>Latency and device time against N</h2>
 <p>Log-log, one line per strategy, one panel per locality k. Dashed: strategies that form the
 dense Jacobian. &prop; N<sup>p</sup> at a line's end: how it grows with N (slope of the log-log
@@ -518,7 +520,8 @@ def write_report(results_dir: Path, html_dir: Path, commit: str | None = None,
     page = html_dir / PAGE_NAME
     page.write_text(render(run, rows, figures,
                            section_html(compare_with_reference(run, reference_dir)),
-                           sparse_section.section_html(run, html_dir / PLOTS_DIR, PLOTS_DIR)))
+                           sparse_section.section_html(run, html_dir / PLOTS_DIR, PLOTS_DIR),
+                           machines_section.section_html(run, Path(results_dir))))
     return page
 
 

@@ -178,6 +178,9 @@ class RecordError(RuntimeError):
 def _ensure_machine(asv: list[str], config_dir: Path, conf: dict, env: dict, root: Path,
                     machine: str, log: TextIO) -> None:
     """Make sure asv knows this machine (non-interactively: asv machine --yes)."""
+    from vjplab.asv_machine import ensure_machine_entry
+
+    ensure_machine_entry(machine)  # asv alone would save the name only (vjplab.asv_machine)
     config = config_dir / "machine.conf.json"
     config.write_text(json.dumps(conf))
     cmd = asv + ["machine", "--yes", "--machine", machine, "--config", str(config)]
