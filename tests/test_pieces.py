@@ -21,7 +21,7 @@ from vjplab import catalog
 from vjplab.grid import DIMENSIONS_ENV, FAMILIES_ENV, GRIDS, active_grid
 from vjplab.piecewise import (Job, LiveStatus, count_sets, format_duration, run_jobs,
                               stop_process_group, time_left)
-from vjplab.pieces import Piece, filter_by_regex, grid_param_sets, split_by_family
+from vjplab.pieces import Piece, filter_by_regex, grid_param_sets, in_families, split_by_family
 from vjplab.run_journal import JOURNAL_NAME, RunJournal
 from vjplab.suite import repo_root
 from vjplab.suite_info import discover_suite
@@ -243,3 +243,19 @@ def test_live_status_shows_the_benchmark_asv_runs(tmp_path):
                      "[1/8] roll_cubic: 43 parameter sets ... BytesAccessed.track_bytes_accessed"
                      " (asv 83%)",
                      "[1/8] roll_cubic: 43 parameter sets ... 0:14 (43 measured)\n"]
+
+
+def test_a_shard_of_families_keeps_their_sets_and_names_the_allowed_ones(suite):
+    grid = GRIDS["default"]
+    sets = grid_param_sets(grid, suite)
+    shard = in_families(sets, ["burgers_1d", "roll_cubic"])
+    assert {p.family for p in split_by_family(shard)} == {"burgers_1d", "roll_cubic"}
+    assert len(shard) == sum(p.size for p in split_by_family(sets)
+                             if p.family in ("burgers_1d", "roll_cubic"))
+    assert in_families(sets, None) == sets
+    assert grid.check_families(["roll_cubic"]) == ["roll_cubic"]
+    with pytest.raises(ValueError, match="the 'tiny' grid runs no family 'burgers_1d'; "
+                                         "allowed: roll_cubic"):
+        GRIDS["tiny"].check_families(["burgers_1d"])
+    with pytest.raises(ValueError, match=r"runs no families \(none given\)"):
+        grid.check_families([])

@@ -51,7 +51,7 @@ def test_matrix_lists_the_releases_of_asv_conf_and_one_machine_name_per_job():
     releases = include_releases()
     assert len(releases) >= 2 and data["releases"] == releases
     # releases are not a matrix axis: the jobs are shards x machines, each its own name
-    assert data["include"] == [{"shard": s, "machine": f"{m}-{s}"}
+    assert data["include"] == [{"shard": s, "grid": s, "families": "", "machine": f"{m}-{s}"}
                                for m in ("a", "b") for s in ("tiny", "smoke")]
     assert not any("jax" in json.dumps(job) or r in json.dumps(job)
                    for job in data["include"] for r in releases)
@@ -62,13 +62,31 @@ def test_matrix_writes_github_outputs_and_defaults_shards_to_the_grid(tmp_path):
     out = script("matrix.py", "--grid", "smoke", "--shards", "", "--github-output", str(output))
     assert out.returncode == 0, out.stderr
     lines = dict(line.split("=", 1) for line in output.read_text().splitlines())
-    assert json.loads(lines["matrix"]) == {"include": [{"shard": "smoke",
+    assert json.loads(lines["matrix"]) == {"include": [{"shard": "smoke", "grid": "smoke",
+                                                        "families": "",
                                                         "machine": "gha-ubuntu-smoke"}]}
     assert json.loads(lines["releases"]) == include_releases()
 
 
+def test_a_grid_split_into_shards_deals_its_families_once_each():
+    from vjplab.grid import GRIDS
+
+    out = script("matrix.py", "--grid", "default", "--shards", "default/3,tiny")
+    assert out.returncode == 0, out.stderr
+    jobs = json.loads(out.stdout)["include"]
+    assert [j["shard"] for j in jobs] == ["default-1of3", "default-2of3", "default-3of3", "tiny"]
+    assert [j["machine"] for j in jobs][:3] == [f"gha-ubuntu-default-{i}of3" for i in (1, 2, 3)]
+    dealt = [f for j in jobs[:3] for f in j["families"].split(",")]
+    assert sorted(dealt) == sorted(GRIDS["default"].family_names)  # each family once
+    assert all(j["grid"] == "default" and j["families"] for j in jobs[:3])
+    assert jobs[3]["families"] == ""  # a whole grid
+
+
 @pytest.mark.parametrize("args, message", [
-    (["--grid", "nope"], "unknown grid(s) nope; allowed: default, full"),
+    (["--grid", "nope"], "unknown grid 'nope' in shard 'nope'; allowed: default, full"),
+    (["--grid", "default", "--shards", "default/0"], "N must be a whole number from 1 to"),
+    (["--grid", "default", "--shards", "default/x"], "N must be a whole number from 1 to"),
+    (["--grid", "default", "--shards", "tiny/2"], "from 1 to 1 (the 'tiny' grid's families)"),
     (["--grid", "tiny", "--machines", "a,a"], "--machines: 'a,a' names one more than once"),
     (["--grid", "tiny", "--machines", ","], "--machines: give at least one name"),
 ])
@@ -140,9 +158,10 @@ def test_the_chain_runs_locally_on_two_machines(tmp_path, recorded_history):
     tests/conftest.py: the command record_shard.sh wraps; reusing it saves CI ~70 s), then
     publish.sh and report.sh: one dashboard and one history page over both machines."""
     shard = tmp_path / "wf-shard"
-    out = script("record_shard.sh", "tiny", "wf-shard", str(shard),
+    out = script("record_shard.sh", "tiny", "wf-shard", str(shard), "roll_cubic",
                  env={"VJPLAB_RELEASES": ",".join(RECORDED_RELEASES)}, timeout=1800)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "grid tiny (families roll_cubic)" in out.stdout  # a shard of families
     assert f"releases {','.join(RECORDED_RELEASES)}" in out.stdout
     assert "recorded 2 of 2 JAX versions" in out.stdout
     assert not (shard / "html").exists()  # the record jobs do not publish

@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "asv.conf.json)")
     record.add_argument("--grid", choices=sorted(GRIDS), default="default")
     record.add_argument("--machine", help="asv machine name (default: this host's name)")
+    record.add_argument("--families", help="comma-separated families: a shard of the grid "
+                                           "(default: every family it runs)")
     record.add_argument("--output-dir", type=Path,
                         help="put envs, results and html here instead of .asv/")
     record.add_argument("--no-publish", action="store_true",
@@ -273,8 +275,11 @@ def main(argv: list[str] | None = None) -> int:
 
         versions = args.versions.split(",") if args.versions else None
         try:
+            families = ([f.strip() for f in args.families.split(",") if f.strip()]
+                        if args.families is not None else None)
             record_versions(versions, grid=args.grid, machine=args.machine,
-                            output_dir=args.output_dir, publish=not args.no_publish)
+                            output_dir=args.output_dir, publish=not args.no_publish,
+                            families=families)
         except ValueError as exc:
             print(f"vjplab record: {exc}", file=sys.stderr)
             return 2

@@ -387,6 +387,27 @@ class Grid:
                        cotangents=self.cotangents.restricted_to(wanted),
                        adjoint=self.adjoint.restricted_to(wanted))
 
+    @property
+    def family_names(self) -> list[str]:
+        """Every family some sweep of this grid runs, in the catalog's order."""
+        runs = {f for sweep in (self.latency, self.metrics, self.sparse)
+                if sweep.all_dimensions and sweep.localities for f in sweep.family_names}
+        runs |= {f for sweep in (self.cotangents, self.adjoint) if sweep.dimensions
+                 for f in sweep.families}
+        return [f for f in catalog.family_names() if f in runs]
+
+    def check_families(self, families: Iterable[str]) -> list[str]:
+        """``families`` if this grid runs each of them; ValueError naming the allowed ones."""
+        wanted = list(families)
+        allowed = self.family_names
+        outside = [f for f in wanted if f not in allowed]
+        if outside or not wanted:
+            raise ValueError(f"the {self.name!r} grid runs no famil"
+                             f"{'y' if len(outside) == 1 else 'ies'} "
+                             f"{', '.join(map(repr, outside)) or '(none given)'}; allowed: "
+                             f"{', '.join(allowed)}")
+        return wanted
+
     def at_dimensions(self, dimensions: Iterable[int]) -> "Grid":
         """This grid at those of its dimensions in ``dimensions``: a piece whose parameter sets
         hold only some of the grid's dimensions (a ``--bench`` that narrows a run) makes the

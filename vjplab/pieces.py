@@ -87,6 +87,17 @@ def filter_by_regex(param_sets: Iterable[ParamSet], user_regex: str | None) -> l
             if pattern.search(param_set_name(name, values))]
 
 
+def in_families(param_sets: Iterable[ParamSet], families: Iterable[str] | None
+                ) -> list[ParamSet]:
+    """The parameter sets of ``families`` (all of them when None): a shard of a grid."""
+    sets = list(param_sets)
+    if families is None:
+        return sets
+    wanted = set(families)
+    return [(name, values) for name, values in sets
+            if dict(zip(selection_of(name).params, values))["family"] in wanted]
+
+
 def split_by_family(param_sets: Sequence[ParamSet]) -> list[Piece]:
     """One piece per family, in the catalog's order (parameter sets keep their order)."""
     by_family: dict[str, list[ParamSet]] = {}

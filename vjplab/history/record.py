@@ -29,7 +29,7 @@ from vjplab.grid import GRIDS
 from vjplab.history.completeness import (ParamSet, missing_parameter_sets, stored_values,
                                          suite_benchmarks)
 from vjplab.piecewise import Job, JobResult, log_file, run_jobs
-from vjplab.pieces import grid_param_sets, split_by_family
+from vjplab.pieces import grid_param_sets, in_families, split_by_family
 from vjplab.selection import grid_regex, names_regex, param_set_name
 from vjplab.suite import (RunInterrupted, fingerprint_env, git_head, planted_environment,
                           read_asv_config, repo_root, resolved_asv_config)
@@ -87,9 +87,10 @@ def selection_to_run(results_dir: Path, machine: str, commit: str, version: str,
 
 def record_versions(versions: list[str] | None = None, grid: str = "default",
                     machine: str | None = None, output_dir: Path | None = None,
-                    publish: bool = True) -> list[str]:
+                    publish: bool = True, families: list[str] | None = None) -> list[str]:
     """Run the suite for each chosen release whose results lack some of the grid's parameter
-    sets (only those run); return the versions run.
+    sets (only those run); return the versions run. ``families``: a shard of the grid (those
+    families' parameter sets only; ValueError names the grid's families).
 
     Each release runs one family at a time (vjplab.pieces), asv's output going to a log file;
     Ctrl-C stops the whole record keeping every finished piece (RunInterrupted), and the same
@@ -97,6 +98,8 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     """
     if grid not in GRIDS:
         raise ValueError(f"unknown grid {grid!r}; allowed: {', '.join(sorted(GRIDS))}")
+    if families is not None:
+        families = GRIDS[grid].check_families(families)
     root = repo_root()
     planted = planted_environment(root, output_dir, machine)
     chosen = choose_versions(read_asv_config(root), versions)
@@ -109,13 +112,15 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     env.update(fingerprint_env(results_dir, machine, commit))  # vjplab.measure.fingerprints
     suite = list(discover_suite(root, grid))
     log_path = log_file(config_dir, "record")
-    print(f"recording the {grid!r} grid for {len(chosen)} JAX release(s) on {machine}, one "
-          f"family at a time; asv's full log: {log_path}", flush=True)
+    shard = f" (families {', '.join(families)})" if families else ""
+    print(f"recording the {grid!r} grid{shard} for {len(chosen)} JAX release(s) on {machine}, "
+          f"one family at a time; asv's full log: {log_path}", flush=True)
     jobs: list[Job] = []
     total_sets = 0
     for index, version in enumerate(chosen, 1):
         prefix = f"[jax {index}/{len(chosen)}] {version}"
         sets, partial = param_sets_to_run(results_dir, machine, commit, version, grid, suite)
+        sets = in_families(sets, families)
         if not sets:
             print(f"{prefix}: already recorded for {commit[:8]} on {machine} (every parameter "
                   f"set of the {grid!r} grid); skipped", flush=True)
