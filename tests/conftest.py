@@ -64,3 +64,22 @@ def recorded_history(tmp_path_factory):
     assert f"[1/2] jax {old}" in out.stdout and f"[2/2] jax {new}" in out.stdout
     assert "recorded 2 of 2 JAX versions" in out.stdout
     return output
+
+
+@pytest.fixture(scope="session")
+def smoke_bench(tmp_path_factory):
+    """ONE real `python -m vjplab bench --grid smoke` (run + publish) per test session, shared
+    by the asv-suite tests (which only read it) and the browser test (which works on a copy):
+    each smoke run costs CI about four minutes. Returns the output directory."""
+    import subprocess
+    import sys
+
+    from vjplab.suite import repo_root
+
+    output = tmp_path_factory.mktemp("smoke")
+    # --allow-dirty: the tests run on the working tree, which may have uncommitted changes.
+    out = subprocess.run([sys.executable, "-m", "vjplab", "bench", "--grid", "smoke",
+                          "--output-dir", str(output), "--allow-dirty"], cwd=repo_root(),
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    return output

@@ -36,14 +36,9 @@ def test_asv_check_passes(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Path:
-    """One real `python -m vjplab bench --grid smoke` into a temporary directory."""
-    output = tmp_path_factory.mktemp("smoke")
-    # --allow-dirty: the tests run on the working tree, which may have uncommitted changes.
-    out = run([sys.executable, "-m", "vjplab", "bench", "--grid", "smoke", "--output-dir",
-               str(output), "--allow-dirty"])
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
-    return output
+def smoke_run(smoke_bench) -> Path:
+    """The session's real `python -m vjplab bench --grid smoke` (tests/conftest.py), read only."""
+    return smoke_bench
 
 
 def result_files(output: Path) -> list[dict]:

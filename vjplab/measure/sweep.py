@@ -18,8 +18,9 @@ from vjplab.grid import Sweep
 #: backend provides no number.
 #: ``achieved_bandwidth`` (GB/s) and ``bandwidth_fraction`` are asv samples derived from the
 #: device time's samples (vjplab.measure.bandwidth); ``stream_bandwidth`` (bytes/s) is the copy
-#: kernel of this process and dtype, the same for every entry of it. ``not_measured`` maps a
-#: metric the grid leaves out (compile time, ``Sweep.compile_time``) to the reason.
+#: kernel of this process and dtype, the same for every entry of it. An entry of a sweep that
+#: leaves a metric out (compile time, ``Sweep.compile_time``) also has ``not_measured``:
+#: {metric: the reason}.
 METRICS = ("device_time", "compile_seconds", "flops", "bytes_accessed", "xla_memory_bytes",
            "achieved_bandwidth", "bandwidth_fraction", "stream_bandwidth")
 
@@ -60,7 +61,7 @@ def measure_combination(family: str, strategy: str, dimension: int, locality: in
             "xla_memory_bytes": stats.memory_bytes,
             **bandwidth_metrics(prepared.problem, list(timing.samples), stream),
             "stream_bandwidth": stream,
-            "not_measured": not_measured,
+            **({"not_measured": not_measured} if not_measured else {}),
         }
     except Infeasible as exc:
         return {"skipped": str(exc)}
