@@ -198,6 +198,12 @@ def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, ca
                            publish=False)
     assert "already recorded" in capsys.readouterr().out
     assert not [c for c in commands if "run" in c]
+
+    record.record_versions([VERSION], grid="tiny", machine=MACHINE, output_dir=tmp_path,
+                           publish=False, families=["roll_cubic"])  # a shard says so
+    assert ("(every parameter set of the 'tiny' grid (families roll_cubic)); skipped"
+            in capsys.readouterr().out)
+    assert not [c for c in commands if "run" in c]
     # ... but not for another grid: the smoke grid's parameter sets were never run, one
     # piece (asv run) per family.
     record.record_versions([VERSION], grid="smoke", machine=MACHINE, output_dir=tmp_path,

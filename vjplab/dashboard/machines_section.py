@@ -18,7 +18,7 @@ import statistics
 from pathlib import Path
 
 from vjplab.dashboard.report_plots import format_n
-from vjplab.dashboard.run_data import STRATEGY_ORDER, Combo, RunData, load_run
+from vjplab.dashboard.run_data import STRATEGY_ORDER, Combo, RunData, run_of
 from vjplab.measure.report import format_seconds
 
 #: (metric key of RunData.values, column heading)
@@ -34,9 +34,10 @@ def other_runs(run: RunData, results_dir: Path) -> list[RunData]:
     others = []
     for machine in machines:
         try:
-            others.append(load_run(results_dir, commit=run.file.commit, machine=machine))
+            others.append(run_of(run.results, results_dir, commit=run.file.commit,
+                                 machine=machine))
         except ValueError:  # no file of this commit: its newest
-            others.append(load_run(results_dir, machine=machine))
+            others.append(run_of(run.results, results_dir, machine=machine))
     return others
 
 

@@ -172,7 +172,12 @@ def load_run(results_dir: Path, commit: str | None = None, machine: str | None =
 
     ValueError (naming what exists) when nothing matches or the directory holds no results.
     """
-    results = load_results(results_dir)
+    return run_of(load_results(results_dir), results_dir, commit, machine, env)
+
+
+def run_of(results: ResultsSet, results_dir: Path, commit: str | None = None,
+           machine: str | None = None, env: str | None = None) -> RunData:
+    """``load_run`` over results already read from ``results_dir`` (one read for many runs)."""
     files = results.files
     if not files:
         raise ValueError(f"{results_dir} holds no asv results files; run `python -m vjplab "

@@ -113,7 +113,8 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
     suite = list(discover_suite(root, grid))
     log_path = log_file(config_dir, "record")
     shard = f" (families {', '.join(families)})" if families else ""
-    print(f"recording the {grid!r} grid{shard} for {len(chosen)} JAX release(s) on {machine}, "
+    scope = f"the {grid!r} grid{shard}"  # a shard's messages speak of the shard
+    print(f"recording {scope} for {len(chosen)} JAX release(s) on {machine}, "
           f"one family at a time; asv's full log: {log_path}", flush=True)
     jobs: list[Job] = []
     total_sets = 0
@@ -123,12 +124,12 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
         sets = in_families(sets, families)
         if not sets:
             print(f"{prefix}: already recorded for {commit[:8]} on {machine} (every parameter "
-                  f"set of the {grid!r} grid); skipped", flush=True)
+                  f"set of {scope}); skipped", flush=True)
             continue
         if partial:
             names = [param_set_name(name, values) for name, values in sets]
             shown = "\n  ".join(names[:10]) + ("\n  ..." if len(names) > 10 else "")
-            print(f"{prefix}: {len(sets)} parameter set(s) of the {grid!r} grid have no "
+            print(f"{prefix}: {len(sets)} parameter set(s) of {scope} have no "
                   f"result for {commit[:8]} on {machine}; re-running only these:\n  {shown}",
                   flush=True)
         one = dict(conf, matrix={}, include=[release_entries(conf)[version]])
