@@ -201,7 +201,7 @@ def test_record_reruns_only_the_missing_parameter_sets(tmp_path, monkeypatch, ca
 
     record.record_versions([VERSION], grid="tiny", machine=MACHINE, output_dir=tmp_path,
                            publish=False, families=["roll_cubic"])  # a shard says so
-    assert ("(every parameter set of the 'tiny' grid (families roll_cubic)); skipped"
+    assert ("every parameter set of the 'tiny' grid (families roll_cubic); skipped"
             in capsys.readouterr().out)
     assert not [c for c in commands if "run" in c]
     # ... but not for another grid: the smoke grid's parameter sets were never run, one

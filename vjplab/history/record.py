@@ -123,8 +123,8 @@ def record_versions(versions: list[str] | None = None, grid: str = "default",
         sets, partial = param_sets_to_run(results_dir, machine, commit, version, grid, suite)
         sets = in_families(sets, families)
         if not sets:
-            print(f"{prefix}: already recorded for {commit[:8]} on {machine} (every parameter "
-                  f"set of {scope}); skipped", flush=True)
+            print(f"{prefix}: already recorded for {commit[:8]} on {machine}: every parameter "
+                  f"set of {scope}; skipped", flush=True)
             continue
         if partial:
             names = [param_set_name(name, values) for name, values in sets]
