@@ -234,6 +234,11 @@ def add_reference_arguments(parser: argparse.ArgumentParser) -> None:
                             "out like results/reference/) instead")
 
 
+def comma_list(text: str | None) -> list[str] | None:
+    """An option's comma-separated names, blanks dropped; None when the option was not given."""
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
 def reference_choice(args: argparse.Namespace) -> Path | bool | None:
     """What ``vjplab.reference.find_reference`` takes: False, a directory, or None (the
     default place)."""
@@ -275,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
 
         versions = args.versions.split(",") if args.versions else None
         try:
-            families = ([f.strip() for f in args.families.split(",") if f.strip()]
-                        if args.families is not None else None)
+            families = comma_list(args.families)
             record_versions(versions, grid=args.grid, machine=args.machine,
                             output_dir=args.output_dir, publish=not args.no_publish,
                             families=families)
@@ -341,8 +345,7 @@ def bisect_command(args: argparse.Namespace) -> int:
 
     try:
         rules = rules_with(parse_thresholds(args.threshold))
-        releases = [v.strip() for v in args.releases.split(",") if v.strip()] \
-            if args.releases is not None else None
+        releases = comma_list(args.releases)
         result = run_bisect(args.param_set, args.low, args.high, machine=args.machine,
                             output_dir=args.output_dir, rules=rules, grid=args.grid,
                             releases=releases, rounds=args.rounds)
